@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { createBroker } from './broker/create-broker.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { loadOrCreateSecrets, SecretsError } from './secrets.js';
+import { SERVER_VERSION } from './version.js';
+
+/** Exit code for a configuration the operator must fix (sysexits EX_CONFIG). */
+const EXIT_CONFIG = 78;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The server's entry point: configuration, secrets, database and migrations, broker, HTTP.
+ * Every failure before listening ends the process with a message that says what to do.
+ */
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const config = loadConfigOrExit();
+  const secrets = exitOnSecretsError(() => loadOrCreateSecrets(config));
+
+  const database = openDatabase(config.database);
+  await migrateToLatest(database);
+  const broker = await createBroker(config);
+
+  const app = await buildApp({ config, database, broker, version: SERVER_VERSION, startedAt });
+  app.addHook('onClose', async () => {
+    await broker.close();
+    await database.close();
+  });
+  installShutdown(app);
+
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+  printWelcome(config, app, secrets.generated);
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    // The one place that reads the process environment.
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nSee the Configuration section of README.md.\n`);
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+function exitOnSecretsError<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof SecretsError)) throw err;
+    process.stderr.write(`Cannot load secrets: ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close broker and database. */
+function installShutdown(app: FastifyInstance): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function printWelcome(config: Config, app: FastifyInstance, firstStart: boolean): void {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  const wildcard = ['0.0.0.0', '::', '[::]'].includes(config.listen.host);
+  const host = wildcard ? 'localhost' : config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = config.publicUrl ?? `http://${host}:${port}`;
+  const lines = [``, `Chatalot ${SERVER_VERSION} is running at ${url}`];
+  if (firstStart) {
+    lines.push(
+      `First start: secrets were generated in ${config.secretsDir} (keep them; back them up with your data).`,
+      `To create the first account, open ${url} and register: the first account on an empty instance`,
+      `needs no invite and becomes the instance owner and admin.`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Chatalot failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes. They travel in the REST error envelope and in WebSocket `error` frames;
+ * clients branch on them, so a code is never renamed or reused for another meaning.
+ */
+export const ERROR_CODES = [
+  'bad_request',
+  'validation_error',
+  'invalid_json',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'service_unavailable',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The HTTP status each code maps to. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_error: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+/** One problem found while validating input: where it is and what is wrong. */
+export const ValidationIssue = z
+  .object({
+    path: z.string().describe('Dotted path of the offending field; empty for the whole input.'),
+    message: z.string(),
+  })
+  .meta({ id: 'ValidationIssue' });
+
+/** The body of every error response: `{"error":{"code","message"}}`. */
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES).describe('Stable, machine-readable error id.'),
+      message: z.string().describe('Human-readable explanation; may change between versions.'),
+      details: z.array(ValidationIssue).optional().describe('Present on validation errors.'),
+    }),
+  })
+  .meta({ id: 'ErrorResponse', description: 'The error envelope used by every endpoint.' });
+
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
+export type ValidationIssue = z.infer<typeof ValidationIssue>;

@@ -1,0 +1,7 @@
+/**
+ * @chatalot/protocol: the wire contract between the server and every client. Zod schemas and
+ * their inferred types for REST bodies and WebSocket events, limits and error ids. No I/O.
+ */
+export * from './errors.js';
+export * from './health.js';
+export * from './limits.js';
