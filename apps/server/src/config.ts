@@ -129,6 +129,9 @@ const EnvSchema = z.object({
   CHATALOT_WEB_DIR: optionalString,
 });
 
+/** Every environment variable the server reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 type Env = Record<string, string | undefined>;
 
 /**
