@@ -15,15 +15,27 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Only the config module reads the environment (tests and scripts aside).
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through config.ts' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through config.ts' },
+      ],
     },
   },
   {
-    files: ['**/*.test.ts', '**/test/**', '**/test-support/**', 'scripts/**', 'bench/**', 'e2e/**', '**/*.config.*', 'apps/server/src/main.ts'],
+    files: [
+      '**/*.test.ts',
+      '**/test/**',
+      '**/test-support/**',
+      'scripts/**',
+      'bench/**',
+      'e2e/**',
+      '**/*.config.*',
+      'apps/server/src/main.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    files: ['apps/web/**/*.{ts,svelte}', 'packages/client/**/*.ts', 'packages/crypto/**/*.ts'],
+    files: ['apps/web/**/*.{ts,js,svelte}', 'packages/client/**/*.ts', 'packages/crypto/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -30,12 +30,21 @@ ensureWebBuild();
 // A JSON report beside the usual output, so the run ends with one plain summary line.
 const reportDir = mkdtempSync(path.join(tmpdir(), 'chatalot-test-'));
 const report = path.join(reportDir, 'report.json');
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const result = spawnSync('npx', args, { cwd: root, stdio: 'inherit', env });
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  process.stdout.write(`\nTests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped\n`);
+  // A suite that fails before its tests run (an import error, a failing hook) counts as a failure.
+  const failed = r.numFailedTests + (r.numFailedTests === 0 && !r.success ? Math.max(1, r.numFailedTestSuites) : 0);
+  process.stdout.write(`\nTests: ${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`);
 }
 rmSync(reportDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

@@ -14,7 +14,12 @@ describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
   beforeAll(async () => {
     t = await createTestDatabase(dialect);
     broker = new MemoryBroker();
-    app = await buildApp({ config: testConfig({ CHATALOT_WEB_DIR: '/nonexistent' }), database: t.database, broker, version: '9.9.9' });
+    app = await buildApp({
+      config: testConfig({ CHATALOT_WEB_DIR: '/nonexistent' }),
+      database: t.database,
+      broker,
+      version: '9.9.9',
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -119,7 +124,12 @@ describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
 describe('health when the database is down', () => {
   it('answers 503 with db down', async () => {
     const t = await createTestDatabase('sqlite');
-    const app = await buildApp({ config: testConfig(), database: t.database, broker: new MemoryBroker(), version: '1' });
+    const app = await buildApp({
+      config: testConfig(),
+      database: t.database,
+      broker: new MemoryBroker(),
+      version: '1',
+    });
     try {
       await t.database.close();
       const res = await app.inject({ method: 'GET', url: '/api/health' });

@@ -116,7 +116,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects an unparsable DATABASE_URL', () => {
-    expect(problemsOf({ DATABASE_URL: 'mysql://x@y/z' })[0]).toMatch(/DATABASE_URL must start with postgres:\/\/ .* or sqlite:/);
+    expect(problemsOf({ DATABASE_URL: 'mysql://x@y/z' })[0]).toMatch(
+      /DATABASE_URL must start with postgres:\/\/ .* or sqlite:/,
+    );
     expect(problemsOf({ DATABASE_URL: 'postgres://' })[0]).toMatch(/not a valid PostgreSQL URL/);
     expect(problemsOf({ DATABASE_URL: 'sqlite:' })[0]).toMatch(/needs a file path/);
   });

@@ -69,7 +69,10 @@ const positiveInt = (name: string, fallback: number, max: number) =>
     .string()
     .trim()
     .default(String(fallback))
-    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= max, `${name} must be a whole number from 1 to ${max}`)
+    .refine(
+      (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= max,
+      `${name} must be a whole number from 1 to ${max}`,
+    )
     .transform(Number);
 
 const EnvSchema = z.object({
@@ -111,10 +114,12 @@ const EnvSchema = z.object({
   ICE_SERVERS: optionalString,
   TURN_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 16,
-    'TURN_SECRET must be at least 16 characters (use the same value as coturn\'s static-auth-secret)',
+    "TURN_SECRET must be at least 16 characters (use the same value as coturn's static-auth-secret)",
   ),
   GIF_PROVIDER: optionalString.pipe(
-    z.enum(['tenor', 'giphy'], { error: 'GIF_PROVIDER must be tenor or giphy (or unset to hide the GIF picker)' }).optional(),
+    z
+      .enum(['tenor', 'giphy'], { error: 'GIF_PROVIDER must be tenor or giphy (or unset to hide the GIF picker)' })
+      .optional(),
   ),
   GIF_API_KEY: optionalString,
   GIF_API_BASE_URL: optionalString,
@@ -160,7 +165,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const jwtGiven = [e.JWT_PRIVATE_KEY_PATH, e.JWT_PUBLIC_KEY_PATH].filter(Boolean).length;
   if (jwtGiven === 1) {
-    problems.push('JWT_PRIVATE_KEY_PATH and JWT_PUBLIC_KEY_PATH must be set together (or both unset to use generated keys)');
+    problems.push(
+      'JWT_PRIVATE_KEY_PATH and JWT_PUBLIC_KEY_PATH must be set together (or both unset to use generated keys)',
+    );
   }
   const vapidGiven = [e.VAPID_PUBLIC_KEY, e.VAPID_PRIVATE_KEY].filter(Boolean).length;
   if (vapidGiven === 1) {
@@ -193,10 +200,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     fileStoragePath: path.resolve(cwd, e.FILE_STORAGE_PATH ?? path.join(dataDir, 'files')),
     maxFileSizeBytes: e.MAX_FILE_SIZE_MB,
     uploadQuotaBytes: e.UPLOAD_QUOTA_MB,
-    vapid: e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY } : undefined,
+    vapid:
+      e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY
+        ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY }
+        : undefined,
     iceServers,
     turnSecret: e.TURN_SECRET,
-    gif: e.GIF_PROVIDER && e.GIF_API_KEY ? { provider: e.GIF_PROVIDER, apiKey: e.GIF_API_KEY, baseUrl: e.GIF_API_BASE_URL } : undefined,
+    gif:
+      e.GIF_PROVIDER && e.GIF_API_KEY
+        ? { provider: e.GIF_PROVIDER, apiKey: e.GIF_API_KEY, baseUrl: e.GIF_API_BASE_URL }
+        : undefined,
     trustedProxies,
     logLevel: e.LOG_LEVEL,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
@@ -205,7 +218,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   };
 }
 
-function parseDatabaseUrl(value: string | undefined, dataDir: string, cwd: string, problems: string[]): Config['database'] {
+function parseDatabaseUrl(
+  value: string | undefined,
+  dataDir: string,
+  cwd: string,
+  problems: string[],
+): Config['database'] {
   if (value === undefined) return { kind: 'sqlite', path: path.join(dataDir, 'chatalot.db') };
   if (value.startsWith('sqlite:')) {
     const file = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -246,7 +264,9 @@ function parseListenAddr(value: string, problems: string[]): Config['listen'] {
 function parsePublicUrl(value: string | undefined, problems: string[]): string | undefined {
   if (value === undefined) return undefined;
   if (!isHttpUrl(value)) {
-    problems.push('PUBLIC_URL must be the http(s) address people use to reach this server, e.g. https://chat.example.org');
+    problems.push(
+      'PUBLIC_URL must be the http(s) address people use to reach this server, e.g. https://chat.example.org',
+    );
     return undefined;
   }
   return value.replace(/\/+$/, '');
@@ -254,7 +274,10 @@ function parsePublicUrl(value: string | undefined, problems: string[]): string |
 
 function parseTrustedProxies(value: string | undefined, problems: string[]): string[] {
   if (value === undefined) return ['127.0.0.1', '::1'];
-  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     const [addr, bits, extra] = entry.split('/');
     const family = isIP(addr ?? '');
@@ -268,7 +291,10 @@ function parseTrustedProxies(value: string | undefined, problems: string[]): str
 
 function parseIceServers(value: string | undefined, problems: string[]): string[] {
   if (value === undefined) return [];
-  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const url of urls) {
     if (!/^(stun|stuns|turn|turns):[^\s]+$/.test(url)) {
       problems.push(`ICE_SERVERS entry "${url}" must be a stun:, stuns:, turn: or turns: URL (comma-separated list)`);

@@ -31,7 +31,9 @@ export const forbidden = (message = 'You are not allowed to do that') => new App
 export const notFound = (message = 'Not found') => new AppError('not_found', message);
 export const conflict = (message: string) => new AppError('conflict', message);
 export const rateLimited = (retryAfterSecs: number) =>
-  new AppError('rate_limited', 'Too many requests; try again later', undefined, { 'retry-after': String(retryAfterSecs) });
+  new AppError('rate_limited', 'Too many requests; try again later', undefined, {
+    'retry-after': String(retryAfterSecs),
+  });
 
 /** Turns a zod failure into a `validation_error` that names every offending field. */
 export function validationError(error: ZodError, where: string): AppError {
@@ -54,7 +56,8 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
     default:
       break;
   }
-  if (err instanceof SyntaxError && err.statusCode === 400) return new AppError('invalid_json', 'Request body is not valid JSON');
+  if (err instanceof SyntaxError && err.statusCode === 400)
+    return new AppError('invalid_json', 'Request body is not valid JSON');
   if (err.statusCode === 413) return new AppError('payload_too_large', 'Request body is too large');
   if (err.statusCode === 415) return new AppError('unsupported_media_type', 'Unsupported Content-Type');
   if (err.statusCode === 429) return new AppError('rate_limited', 'Too many requests; try again later');

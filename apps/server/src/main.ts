@@ -83,7 +83,11 @@ function printWelcome(config: Config, app: FastifyInstance, firstStart: boolean)
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const wildcard = ['0.0.0.0', '::', '[::]'].includes(config.listen.host);
-  const host = wildcard ? 'localhost' : config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const host = wildcard
+    ? 'localhost'
+    : config.listen.host.includes(':')
+      ? `[${config.listen.host}]`
+      : config.listen.host;
   const url = config.publicUrl ?? `http://${host}:${port}`;
   const lines = [``, `Chatalot ${SERVER_VERSION} is running at ${url}`];
   if (firstStart) {

@@ -43,7 +43,10 @@ describe('loadOrCreateSecrets', () => {
   });
 
   it('refuses configured JWT key paths that do not exist instead of generating keys there', () => {
-    const config = testConfig({ JWT_PRIVATE_KEY_PATH: '/nonexistent/priv.pem', JWT_PUBLIC_KEY_PATH: '/nonexistent/pub.pem' });
+    const config = testConfig({
+      JWT_PRIVATE_KEY_PATH: '/nonexistent/priv.pem',
+      JWT_PUBLIC_KEY_PATH: '/nonexistent/pub.pem',
+    });
     expect(() => loadOrCreateSecrets(config)).toThrow(/JWT key file .* is missing/);
   });
 

@@ -40,7 +40,9 @@ export function loadOrCreateSecrets(config: Config): Secrets {
     }
     totpHex = readFileSync(file, 'utf8').trim();
     if (!/^[0-9a-f]{64}$/i.test(totpHex)) {
-      throw new SecretsError(`${file} does not hold 64 hex characters; restore it from a backup (TOTP secrets depend on it)`);
+      throw new SecretsError(
+        `${file} does not hold 64 hex characters; restore it from a backup (TOTP secrets depend on it)`,
+      );
     }
   }
 
@@ -109,7 +111,9 @@ function readVapidFile(file: string): { publicKey: string; privateKey: string } 
   } catch {
     // fall through to the error below
   }
-  throw new SecretsError(`${file} is not a VAPID key file; delete it to generate new keys (existing push subscriptions will stop working)`);
+  throw new SecretsError(
+    `${file} is not a VAPID key file; delete it to generate new keys (existing push subscriptions will stop working)`,
+  );
 }
 
 function writeSecret(file: string, content: string): void {

@@ -9,7 +9,10 @@ import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
 import { REPO_ROOT } from './start-process.js';
 
 interface Compose {
-  services: Record<string, { image?: string; environment?: Record<string, string>; networks?: string[]; profiles?: string[] }>;
+  services: Record<
+    string,
+    { image?: string; environment?: Record<string, string>; networks?: string[]; profiles?: string[] }
+  >;
   networks: Record<string, { internal?: boolean } | null>;
 }
 
@@ -17,7 +20,9 @@ const compose = parseYaml(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'
 
 describe('docker-compose.yml', () => {
   it('sets only variables the server configuration knows', () => {
-    const unknown = Object.keys(compose.services.chatalot!.environment ?? {}).filter((v) => !CONFIG_VARIABLES.includes(v));
+    const unknown = Object.keys(compose.services.chatalot!.environment ?? {}).filter(
+      (v) => !CONFIG_VARIABLES.includes(v),
+    );
     expect(unknown).toEqual([]);
   });
 
@@ -26,7 +31,9 @@ describe('docker-compose.yml', () => {
     expect(postgres.image).toMatch(/^postgres:17/);
     expect(postgres.networks).toEqual(['internal']);
     expect(compose.networks.internal?.internal).toBe(true);
-    expect(compose.services.chatalot!.environment!.DATABASE_URL).toMatch(/^postgres:\/\/chatalot:.*@postgres:5432\/chatalot$/);
+    expect(compose.services.chatalot!.environment!.DATABASE_URL).toMatch(
+      /^postgres:\/\/chatalot:.*@postgres:5432\/chatalot$/,
+    );
   });
 
   it('keeps Redis, TURN and the tunnel behind opt-in profiles', () => {
@@ -68,7 +75,9 @@ describe('scripts/generate-secrets.sh', () => {
     expect(config.vapid?.publicKey).toBe(values.VAPID_PUBLIC_KEY);
     expect(config.turnSecret).toBe(values.TURN_SECRET);
 
-    expect(() => execFileSync(path.join(REPO_ROOT, 'scripts/generate-secrets.sh'), [file], { stdio: 'pipe' })).toThrow();
+    expect(() =>
+      execFileSync(path.join(REPO_ROOT, 'scripts/generate-secrets.sh'), [file], { stdio: 'pipe' }),
+    ).toThrow();
     expect(parseDotenv(readFileSync(file))).toEqual(values);
   });
 });

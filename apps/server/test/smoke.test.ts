@@ -11,7 +11,12 @@ const SECRET_FILES = ['jwt_private.pem', 'jwt_public.pem', 'totp_encryption_key'
 
 function fingerprint(secretsDir: string): Record<string, string> {
   return Object.fromEntries(
-    SECRET_FILES.map((f) => [f, createHash('sha256').update(readFileSync(path.join(secretsDir, f))).digest('hex')]),
+    SECRET_FILES.map((f) => [
+      f,
+      createHash('sha256')
+        .update(readFileSync(path.join(secretsDir, f)))
+        .digest('hex'),
+    ]),
   );
 }
 
@@ -90,7 +95,10 @@ describe('npm start with a bad configuration', () => {
 
   it('stops with exit code 1 and a clear message when PostgreSQL cannot be reached', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-bad-'));
-    const { code, output } = await runUntilExit({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    const { code, output } = await runUntilExit({
+      DATA_DIR: dataDir,
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    });
     expect(code).toBe(1);
     expect(output).toMatch(/Chatalot failed to start: .*ECONNREFUSED/);
   });

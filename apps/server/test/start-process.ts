@@ -18,7 +18,13 @@ export interface RunningServer {
 export function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningServer> {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LISTEN_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LISTEN_ADDR: '127.0.0.1:0',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -5,8 +5,17 @@ import { z } from 'zod';
 import { ApiError, HttpClient } from './index.js';
 
 /** A real HTTP server on an ephemeral port that answers fixed responses per path. */
-const answers: Record<string, { status: number; body: string; headers?: Record<string, string> }> = {
-  '/api/health': { status: 200, body: JSON.stringify({ status: 'ok', version: '1.2.3', uptime_secs: 5, db: 'ok', broker: 'ok' }) },
+interface Answer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const answers: Record<string, Answer> = {
+  '/api/health': {
+    status: 200,
+    body: JSON.stringify({ status: 'ok', version: '1.2.3', uptime_secs: 5, db: 'ok', broker: 'ok' }),
+  },
   '/api/limited': {
     status: 429,
     body: JSON.stringify({ error: { code: 'rate_limited', message: 'Too many requests' } }),
@@ -14,13 +23,18 @@ const answers: Record<string, { status: number; body: string; headers?: Record<s
   },
   '/api/invalid': {
     status: 400,
-    body: JSON.stringify({ error: { code: 'validation_error', message: 'Invalid body', details: [{ path: 'name', message: 'Too long' }] } }),
+    body: JSON.stringify({
+      error: { code: 'validation_error', message: 'Invalid body', details: [{ path: 'name', message: 'Too long' }] },
+    }),
   },
   '/api/proxy-error': { status: 502, body: '<html>Bad gateway</html>' },
   '/api/wrong-shape': { status: 200, body: JSON.stringify({ id: 'not-a-number' }) },
 };
 
-const HEALTH_DOWN = { status: 503, body: JSON.stringify({ status: 'degraded', version: '1', uptime_secs: 1, db: 'down', broker: 'ok' }) };
+const HEALTH_DOWN: Answer = {
+  status: 503,
+  body: JSON.stringify({ status: 'degraded', version: '1', uptime_secs: 1, db: 'down', broker: 'ok' }),
+};
 
 describe('HttpClient', () => {
   let server: Server;
@@ -34,7 +48,10 @@ describe('HttpClient', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         seen.push({ path: req.url ?? '', auth: req.headers.authorization, body });
-        const answer = (req.url === '/api/health' && databaseDown ? HEALTH_DOWN : answers[req.url ?? '']) ?? { status: 404, body: '{}' };
+        const answer = (req.url === '/api/health' && databaseDown ? HEALTH_DOWN : answers[req.url ?? '']) ?? {
+          status: 404,
+          body: '{}',
+        };
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
         res.end(answer.body);
       });
@@ -75,7 +92,9 @@ describe('HttpClient', () => {
     const client = new HttpClient({ baseUrl });
     const proxy = (await client.request('/api/proxy-error').catch((e: unknown) => e)) as ApiError;
     expect([proxy.code, proxy.status]).toEqual(['bad_response', 502]);
-    const shape = (await client.request('/api/wrong-shape', { response: z.object({ id: z.number() }) }).catch((e: unknown) => e)) as ApiError;
+    const shape = (await client
+      .request('/api/wrong-shape', { response: z.object({ id: z.number() }) })
+      .catch((e: unknown) => e)) as ApiError;
     expect(shape.code).toBe('bad_response');
   });
 

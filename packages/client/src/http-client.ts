@@ -89,5 +89,11 @@ async function toApiError(res: Response): Promise<ApiError> {
     return new ApiError('bad_response', `The server answered ${res.status} without an error envelope`, res.status);
   }
   const { code, message, details } = envelope.data.error;
-  return new ApiError(code, message, res.status, details ?? [], Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  return new ApiError(
+    code,
+    message,
+    res.status,
+    details ?? [],
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  );
 }

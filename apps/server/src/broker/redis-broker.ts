@@ -22,7 +22,10 @@ export class RedisBroker implements Broker {
   }
 
   /** Connects both connections; fails with a clear message when Redis cannot be reached. */
-  static async connect(url: string, onHandlerError: (err: unknown, topic: string) => void = () => undefined): Promise<RedisBroker> {
+  static async connect(
+    url: string,
+    onHandlerError: (err: unknown, topic: string) => void = () => undefined,
+  ): Promise<RedisBroker> {
     const options = { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true };
     const pub = new Redis(url, options);
     const sub = new Redis(url, options);
@@ -67,7 +70,13 @@ export class RedisBroker implements Broker {
       timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([this.pub.ping().then((r) => r === 'PONG', () => false), timeout]);
+      return await Promise.race([
+        this.pub.ping().then(
+          (r) => r === 'PONG',
+          () => false,
+        ),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }

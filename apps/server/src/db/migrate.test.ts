@@ -19,8 +19,15 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
 
   it('creates tables that store and return rows with millisecond timestamps as numbers', async () => {
     const now = Date.now();
-    await t.database.db.insertInto('instance_settings').values({ key: 'k', value: '{"a":1}', updated_at: now }).execute();
-    const row = await t.database.db.selectFrom('instance_settings').selectAll().where('key', '=', 'k').executeTakeFirstOrThrow();
+    await t.database.db
+      .insertInto('instance_settings')
+      .values({ key: 'k', value: '{"a":1}', updated_at: now })
+      .execute();
+    const row = await t.database.db
+      .selectFrom('instance_settings')
+      .selectAll()
+      .where('key', '=', 'k')
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ key: 'k', value: '{"a":1}', updated_at: now });
   });
 

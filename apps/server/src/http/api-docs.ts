@@ -64,7 +64,10 @@ export class ApiDocs {
         : { description: 'Success, no content' },
     };
     for (const status of route.errors ?? []) {
-      responses[String(status)] = { description: 'Error', content: { 'application/json': { schema: toSchema(ErrorResponse) } } };
+      responses[String(status)] = {
+        description: 'Error',
+        content: { 'application/json': { schema: toSchema(ErrorResponse) } },
+      };
     }
     return {
       summary: route.summary,

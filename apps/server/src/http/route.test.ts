@@ -18,7 +18,16 @@ describe('addRoute', () => {
     const ctx = { app, docs };
     addRoute(
       ctx,
-      { method: 'POST', url: '/api/echo/:id', summary: 'Echo', tags: ['test'], body: Echo, params: z.object({ id: z.string().regex(/^\d+$/) }), response: EchoReply, status: 201 },
+      {
+        method: 'POST',
+        url: '/api/echo/:id',
+        summary: 'Echo',
+        tags: ['test'],
+        body: Echo,
+        params: z.object({ id: z.string().regex(/^\d+$/) }),
+        response: EchoReply,
+        status: 201,
+      },
       // Returns an extra field that the response schema must drop.
       async ({ body }) => ({ ...body, secret: 'never sent' }) as z.input<typeof EchoReply>,
     );
@@ -40,16 +49,28 @@ describe('addRoute', () => {
     expect(res.statusCode).toBe(400);
     const body = res.json();
     expect(body.error.code).toBe('validation_error');
-    const body2 = (await app.inject({ method: 'POST', url: '/api/echo/1', payload: { name: 'toolongname', count: -1 } })).json();
+    const body2 = (
+      await app.inject({ method: 'POST', url: '/api/echo/1', payload: { name: 'toolongname', count: -1 } })
+    ).json();
     expect(body2.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['count', 'name']);
   });
 
   it('maps malformed JSON, oversized bodies and wrong content types to stable codes', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/api/echo/1', payload: '{"name":', headers: { 'content-type': 'application/json' } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/echo/1',
+      payload: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'invalid_json']);
     const big = await app.inject({ method: 'POST', url: '/api/echo/1', payload: { name: 'x'.repeat(4096), count: 1 } });
     expect([big.statusCode, big.json().error.code]).toEqual([413, 'payload_too_large']);
-    const xml = await app.inject({ method: 'POST', url: '/api/echo/1', payload: '<a/>', headers: { 'content-type': 'application/xml' } });
+    const xml = await app.inject({
+      method: 'POST',
+      url: '/api/echo/1',
+      payload: '<a/>',
+      headers: { 'content-type': 'application/xml' },
+    });
     expect([xml.statusCode, xml.json().error.code]).toEqual([415, 'unsupported_media_type']);
   });
 
@@ -62,11 +83,19 @@ describe('addRoute', () => {
 
   it('documents the route with its body, path parameter and response', () => {
     const doc = docs.document({ version: '1' }) as {
-      paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; requestBody: unknown; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters: { name: string; in: string }[]; requestBody: unknown; responses: Record<string, unknown> }
+        >
+      >;
     };
     const op = doc.paths['/api/echo/{id}']!.post!;
     expect(op.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
     expect(op.requestBody).toMatchObject({ content: { 'application/json': { schema: { type: 'object' } } } });
-    expect(op.responses['201']).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/TestEchoReply' } } } });
+    expect(op.responses['201']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/TestEchoReply' } } },
+    });
   });
 });

@@ -53,7 +53,9 @@ export function addRoute<
 >(
   ctx: RouteContext,
   spec: RouteSpec<B, Q, P, R>,
-  handler: (input: RouteInput<Maybe<B>, Maybe<Q>, Maybe<P>>) => Promise<NoInfer<R extends z.ZodType ? z.input<R> : void>>,
+  handler: (
+    input: RouteInput<Maybe<B>, Maybe<Q>, Maybe<P>>,
+  ) => Promise<NoInfer<R extends z.ZodType ? z.input<R> : void>>,
 ): void {
   const status = spec.status ?? (spec.response ? 200 : 204);
   ctx.docs.add({ ...spec, status });

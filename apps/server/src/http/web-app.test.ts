@@ -65,11 +65,19 @@ describe('serving the web app', () => {
   });
 
   it('caches hashed assets for a year and serves the pre-compressed copy', async () => {
-    const res = await app.inject({ method: 'GET', url: '/_app/immutable/entry.js', headers: { 'accept-encoding': 'br' } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/_app/immutable/entry.js',
+      headers: { 'accept-encoding': 'br' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(res.headers['content-encoding']).toBe('br');
-    const plain = await app.inject({ method: 'GET', url: '/_app/immutable/entry.js', headers: { 'accept-encoding': 'identity' } });
+    const plain = await app.inject({
+      method: 'GET',
+      url: '/_app/immutable/entry.js',
+      headers: { 'accept-encoding': 'identity' },
+    });
     expect(plain.body).toBe(ASSET);
   });
 

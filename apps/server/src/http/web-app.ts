@@ -57,7 +57,10 @@ export async function registerWebApp(app: FastifyInstance, shell: WebAppShell): 
   app.setNotFoundHandler((request, reply) => {
     if (!isClientRoute(request)) throw notFound(`No route for ${request.method} ${pathOf(request)}`);
     if (!shell.present) {
-      throw new AppError('service_unavailable', 'The web app has not been built; run `npm run build` (npm start does this for you)');
+      throw new AppError(
+        'service_unavailable',
+        'The web app has not been built; run `npm run build` (npm start does this for you)',
+      );
     }
     return sendShell(reply);
   });
