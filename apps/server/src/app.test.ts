@@ -3,27 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthResponse } from '@chatalot/protocol';
 import { buildApp } from './app.js';
 import { MemoryBroker } from './broker/memory-broker.js';
-import { DIALECTS, type TestDatabase, createTestDatabase } from './test-support/test-db.js';
+import { loadOrCreateSecrets } from './secrets.js';
+import { createTestApp, type TestApp } from './test-support/test-app.js';
+import { DIALECTS, createTestDatabase } from './test-support/test-db.js';
 import { testConfig } from './test-support/test-config.js';
 
 describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
-  let t: TestDatabase;
+  let t: TestApp;
   let app: FastifyInstance;
-  let broker: MemoryBroker;
 
   beforeAll(async () => {
-    t = await createTestDatabase(dialect);
-    broker = new MemoryBroker();
-    app = await buildApp({
-      config: testConfig({ CHATALOT_WEB_DIR: '/nonexistent' }),
-      database: t.database,
-      broker,
-      version: '9.9.9',
-    });
+    t = await createTestApp(dialect);
+    app = t.app;
   });
   afterAll(async () => {
-    await app.close();
-    await t.drop();
+    await t.close();
   });
 
   it('reports health with version, uptime and dependency state', async () => {
@@ -110,7 +104,14 @@ describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
   it('answers 503 with status degraded when the broker is down', async () => {
     const down = new MemoryBroker();
     await down.close();
-    const other = await buildApp({ config: testConfig(), database: t.database, broker: down, version: '1' });
+    const config = testConfig();
+    const other = await buildApp({
+      config,
+      database: t.db.database,
+      broker: down,
+      secrets: loadOrCreateSecrets(config),
+      version: '1',
+    });
     try {
       const res = await other.inject({ method: 'GET', url: '/api/health' });
       expect(res.statusCode).toBe(503);
@@ -124,10 +125,12 @@ describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
 describe('health when the database is down', () => {
   it('answers 503 with db down', async () => {
     const t = await createTestDatabase('sqlite');
+    const config = testConfig();
     const app = await buildApp({
-      config: testConfig(),
+      config,
       database: t.database,
       broker: new MemoryBroker(),
+      secrets: loadOrCreateSecrets(config),
       version: '1',
     });
     try {

@@ -3,6 +3,15 @@ import { constants as zlib } from 'node:zlib';
 import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LIMITS } from '@chatalot/protocol';
+import { registerAccountRoutes } from './account/routes.js';
+import { registerAdminRoutes } from './admin/routes.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AccountService } from './auth/account-service.js';
+import { Authenticator } from './auth/authenticate.js';
+import { registerAuthRoutes } from './auth/routes.js';
+import { SecondFactor } from './auth/second-factor.js';
+import { SessionService } from './auth/sessions.js';
+import { AccessTokens } from './auth/tokens.js';
 import type { Broker } from './broker/broker.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -14,14 +23,28 @@ import type { RouteContext } from './http/route.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { readWebAppShell, registerWebApp } from './http/web-app.js';
 import { loggerOptions } from './logger.js';
+import {
+  type CounterStore,
+  LoginThrottle,
+  MemoryCounterStore,
+  type RateLimitOptions,
+  registerRateLimits,
+} from './rate-limit/index.js';
+import type { Secrets } from './secrets.js';
+import { UsersRepo } from './users/repo.js';
 
 /** What the app is built from; created by `main.ts` (or a test) and owned by the caller. */
 export interface AppDeps {
   config: Config;
   database: Database;
   broker: Broker;
+  secrets: Pick<Secrets, 'jwtPrivateKey' | 'jwtPublicKey' | 'totpEncryptionKey'>;
   version: string;
   startedAt?: number;
+  /** Shared counters for rate limits and login throttling (Redis with several processes). */
+  counterStore?: CounterStore;
+  /** Overrides of the per-IP buckets (tests that are not about rate limiting). */
+  rateLimits?: RateLimitOptions['limits'];
 }
 
 /**
@@ -55,8 +78,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } },
   });
 
-  const ctx: RouteContext = { app, docs: new ApiDocs() };
+  const counterStore = deps.counterStore ?? new MemoryCounterStore();
+  registerRateLimits(app, { store: counterStore, limits: deps.rateLimits });
+
+  const db = deps.database.db;
+  const tokens = new AccessTokens(
+    { privateKey: deps.secrets.jwtPrivateKey, publicKey: deps.secrets.jwtPublicKey },
+    config.publicUrl ?? 'chatalot',
+  );
+  const audit = new AuditLog(db);
+  const users = new UsersRepo(db);
+  const sessions = new SessionService(db, tokens, audit, deps.broker);
+  const secondFactor = new SecondFactor(db, deps.secrets.totpEncryptionKey, audit);
+  const accounts = new AccountService({
+    db,
+    users,
+    sessions,
+    secondFactor,
+    audit,
+    throttle: new LoginThrottle(counterStore),
+    config,
+    pepper: deps.secrets.totpEncryptionKey,
+  });
+  const authenticator = new Authenticator(db, tokens);
+
+  const ctx: RouteContext = { app, docs: new ApiDocs(), authenticate: (request) => authenticator.require(request) };
   registerHealthRoutes(ctx, { ...deps, startedAt: deps.startedAt ?? Date.now() });
+  registerAuthRoutes(ctx, { accounts, sessions, audit });
+  registerAccountRoutes(ctx, { accounts, sessions, secondFactor, users, audit });
+  registerAdminRoutes(ctx, { db, audit });
   registerOpenApiRoute(ctx, deps.version);
   await registerWebApp(app, shell);
   return app;

@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
+import { AuditLog } from './audit/audit-log.js';
 import { createBroker } from './broker/create-broker.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { type CounterStore, MemoryCounterStore, RedisCounterStore } from './rate-limit/index.js';
 import { loadOrCreateSecrets, SecretsError } from './secrets.js';
+import { grantConfiguredAdmin } from './users/admin-bootstrap.js';
+import { UsersRepo } from './users/repo.js';
 import { SERVER_VERSION } from './version.js';
 
 /** Exit code for a configuration the operator must fix (sysexits EX_CONFIG). */
@@ -22,17 +27,36 @@ async function main(): Promise<void> {
 
   const database = openDatabase(config.database);
   await migrateToLatest(database);
+  await grantConfiguredAdmin(new UsersRepo(database.db), new AuditLog(database.db), config.adminUsername);
   const broker = await createBroker(config);
+  const counters = openCounterStore(config);
 
-  const app = await buildApp({ config, database, broker, version: SERVER_VERSION, startedAt });
+  const app = await buildApp({
+    config,
+    database,
+    broker,
+    secrets,
+    counterStore: counters.store,
+    version: SERVER_VERSION,
+    startedAt,
+  });
   app.addHook('onClose', async () => {
     await broker.close();
+    await counters.close();
     await database.close();
   });
   installShutdown(app);
 
   await app.listen({ host: config.listen.host, port: config.listen.port });
   printWelcome(config, app, secrets.generated);
+}
+
+/** Rate-limit counters shared through Redis when several processes run, in memory otherwise. */
+function openCounterStore(config: Config): { store: CounterStore; close: () => Promise<void> } {
+  if (!config.redisUrl) return { store: new MemoryCounterStore(), close: async () => undefined };
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on('error', () => undefined); // reconnects by itself; the limiter fails open meanwhile
+  return { store: new RedisCounterStore(redis), close: async () => void (await redis.quit().catch(() => undefined)) };
 }
 
 function loadConfigOrExit(): Config {

@@ -18,6 +18,23 @@ export const ERROR_CODES = [
   'rate_limited',
   'service_unavailable',
   'internal_error',
+  // Accounts and sessions
+  'invalid_credentials',
+  'totp_required',
+  'invalid_totp',
+  'token_expired',
+  'invalid_token',
+  'session_revoked',
+  'account_suspended',
+  'registration_closed',
+  'invite_required',
+  'invalid_invite',
+  'username_taken',
+  'email_taken',
+  'weak_password',
+  // Uploads
+  'unsupported_image',
+  'image_too_large',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -37,6 +54,21 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   service_unavailable: 503,
   internal_error: 500,
+  invalid_credentials: 401,
+  totp_required: 401,
+  invalid_totp: 401,
+  token_expired: 401,
+  invalid_token: 401,
+  session_revoked: 401,
+  account_suspended: 403,
+  registration_closed: 403,
+  invite_required: 403,
+  invalid_invite: 403,
+  username_taken: 409,
+  email_taken: 409,
+  weak_password: 400,
+  unsupported_image: 415,
+  image_too_large: 413,
 };
 
 /** One problem found while validating input: where it is and what is wrong. */

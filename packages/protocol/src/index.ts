@@ -5,3 +5,5 @@
 export * from './errors.js';
 export * from './health.js';
 export * from './limits.js';
+export * from './accounts.js';
+export * from './admin.js';

@@ -1,6 +1,7 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Database } from './database.js';
 import * as m0001 from './migrations/0001-instance-settings.js';
+import * as m0002 from './migrations/0002-accounts.js';
 
 /**
  * The one migration set, listed statically so it is bundled with the code (no directory
@@ -8,6 +9,7 @@ import * as m0001 from './migrations/0001-instance-settings.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-instance-settings': m0001,
+  '0002-accounts': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { z } from 'zod';
-import { validationError } from '../errors.js';
+import type { Actor } from '../auth/authenticate.js';
+import { AppError, validationError } from '../errors.js';
 import type { ApiDocs } from './api-docs.js';
 
 type Maybe<T extends z.ZodType | undefined> = T extends z.ZodType ? z.output<T> : undefined;
@@ -23,10 +24,15 @@ export interface RouteSpec<
   status?: number;
   response?: R;
   errors?: number[];
+  /** Requires a valid access token; the handler then receives `actor`. */
   auth?: boolean;
+  /** `auth` applies the stricter per-IP bucket of sign-in routes. */
+  rateLimit?: 'auth';
 }
 
 export interface RouteInput<B, Q, P> {
+  /** The signed-in user; only on routes declared with `auth: true`. */
+  actor: Actor;
   body: B;
   query: Q;
   params: P;
@@ -38,6 +44,8 @@ export interface RouteInput<B, Q, P> {
 export interface RouteContext {
   app: FastifyInstance;
   docs: ApiDocs;
+  /** Resolves the signed-in user of a request (the one requireAuth). */
+  authenticate?: (request: FastifyRequest) => Promise<Actor>;
 }
 
 /**
@@ -58,18 +66,32 @@ export function addRoute<
   ) => Promise<NoInfer<R extends z.ZodType ? z.input<R> : void>>,
 ): void {
   const status = spec.status ?? (spec.response ? 200 : 204);
-  ctx.docs.add({ ...spec, status });
+  const authenticate = ctx.authenticate;
+  if (spec.auth && !authenticate)
+    throw new Error(`${spec.method} ${spec.url} needs auth but the context has no authenticator`);
+  ctx.docs.add({ ...spec, status, errors: spec.auth ? [401, ...(spec.errors ?? [])] : spec.errors });
   ctx.app.route({
     method: spec.method,
     url: spec.url,
+    config: spec.rateLimit ? { rateLimit: spec.rateLimit } : {},
     handler: async (request, reply) => {
+      const actor = spec.auth ? await authenticate!(request) : undefined;
       const body = parse(spec.body, request.body, 'request body') as Maybe<B>;
       const query = parse(spec.query, request.query, 'query string') as Maybe<Q>;
       const params = parse(spec.params, request.params, 'path parameters') as Maybe<P>;
       reply.status(status);
-      const result = await handler({ body, query, params, request, reply });
+      const result = await handler({ actor: actor ?? noActor(spec.url), body, query, params, request, reply });
       if (!spec.response) return reply.send();
       return spec.response.parse(result);
+    },
+  });
+}
+
+/** A stand-in that fails loudly if a public route's handler reads `actor` (a bug). */
+function noActor(url: string): Actor {
+  return new Proxy({} as Actor, {
+    get() {
+      throw new AppError('internal_error', `route ${url} read the actor without declaring auth`);
     },
   });
 }

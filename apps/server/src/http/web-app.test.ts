@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { MemoryBroker } from '../broker/memory-broker.js';
+import { loadOrCreateSecrets } from '../secrets.js';
 import { type TestDatabase, createTestDatabase } from '../test-support/test-db.js';
 import { testConfig } from '../test-support/test-config.js';
 import { inlineScriptHashes } from './web-app.js';
@@ -33,7 +34,8 @@ describe('serving the web app', () => {
   beforeAll(async () => {
     t = await createTestDatabase('sqlite');
     const config = testConfig({ CHATALOT_WEB_DIR: fixtureBuild() });
-    app = await buildApp({ config, database: t.database, broker: new MemoryBroker(), version: '1' });
+    const secrets = loadOrCreateSecrets(config);
+    app = await buildApp({ config, database: t.database, broker: new MemoryBroker(), secrets, version: '1' });
   });
   afterAll(async () => {
     await app.close();

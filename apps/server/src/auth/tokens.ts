@@ -1,0 +1,71 @@
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { AppError } from '../errors.js';
+
+export const ACCESS_TOKEN_TTL_SECS = 15 * 60;
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const AUDIENCE = 'chatalot';
+const TYPE = 'access';
+
+/** Claims the server relies on after verifying an access token. */
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+}
+
+/**
+ * Issues and verifies access tokens: EdDSA (Ed25519) JWTs with `iss`, `aud`, `sub`, `sid`,
+ * `iat`, `exp` and `typ`. Verification accepts only EdDSA with our own key (jose never
+ * fetches a `jku` or trusts an embedded `jwk`), so `alg: none`, HMAC with the public key and
+ * header injection all fail. Roles are not in the token: they are read fresh on every request.
+ */
+export class AccessTokens {
+  constructor(
+    private readonly keys: { privateKey: KeyObject; publicKey: KeyObject },
+    private readonly issuer: string,
+  ) {}
+
+  async issue(claims: AccessClaims, nowMs = Date.now()): Promise<string> {
+    const iat = Math.floor(nowMs / 1000);
+    return new SignJWT({ sid: claims.sessionId, typ: TYPE })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(AUDIENCE)
+      .setSubject(claims.userId)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECS)
+      .sign(this.keys.privateKey);
+  }
+
+  /** The claims of a valid token; `token_expired` or `invalid_token` otherwise. */
+  async verify(token: string, nowMs = Date.now()): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys.publicKey, {
+        algorithms: ['EdDSA'],
+        issuer: this.issuer,
+        audience: AUDIENCE,
+        currentDate: new Date(nowMs),
+        requiredClaims: ['sub', 'iat', 'exp'],
+      });
+      if (payload.typ !== TYPE || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
+        throw new AppError('invalid_token', 'Not an access token');
+      }
+      return { userId: payload.sub, sessionId: payload.sid };
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      if (err instanceof joseErrors.JWTExpired)
+        throw new AppError('token_expired', 'The access token has expired; refresh it');
+      throw new AppError('invalid_token', 'The access token is not valid');
+    }
+  }
+}
+
+/** A new opaque refresh token: 32 random bytes, base64url. Only its hash is stored. */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** SHA-256 of a refresh token, hex: what the database stores and looks up. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
