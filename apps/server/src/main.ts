@@ -6,6 +6,7 @@ import { createBroker } from './broker/create-broker.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { runPeriodically } from './jobs/periodic.js';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from './rate-limit/index.js';
 import { loadOrCreateSecrets, SecretsError } from './secrets.js';
 import { grantConfiguredAdmin } from './users/admin-bootstrap.js';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const database = openDatabase(config.database);
   await migrateToLatest(database);
   await grantConfiguredAdmin(new UsersRepo(database.db), new AuditLog(database.db), config.adminUsername);
+
   const broker = await createBroker(config);
   const counters = openCounterStore(config);
 
@@ -40,7 +42,15 @@ async function main(): Promise<void> {
     version: SERVER_VERSION,
     startedAt,
   });
+  // Deleting by age is idempotent, so every process may run it; no cluster lock needed.
+  const audit = new AuditLog(database.db);
+  const stopRetention = runPeriodically(
+    async () => void (await audit.purgeOlderThan(config.auditRetentionDays)),
+    6 * 60 * 60 * 1000,
+    (err) => app.log.error({ err }, 'audit log retention failed'),
+  );
   app.addHook('onClose', async () => {
+    await stopRetention();
     await broker.close();
     await counters.close();
     await database.close();
