@@ -43,6 +43,12 @@ describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
     }
   });
 
+  it('answers a malformed URL with the error envelope', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/assets/%' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('bad_request');
+  });
+
   it('says the web app is not built instead of serving nothing', async () => {
     const res = await app.inject({ method: 'GET', url: '/channels/123' });
     expect(res.statusCode).toBe(503);

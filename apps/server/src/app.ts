@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { constants as zlib } from 'node:zlib';
 import compress from '@fastify/compress';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { LIMITS } from '@chatalot/protocol';
+import path from 'node:path';
+import { registerAccountImageRoutes } from './account/image-routes.js';
 import { registerAccountRoutes } from './account/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -15,7 +17,7 @@ import { AccessTokens } from './auth/tokens.js';
 import type { Broker } from './broker/broker.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { installErrorHandling } from './errors.js';
+import { badRequest, installErrorHandling } from './errors.js';
 import { ApiDocs } from './http/api-docs.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerOpenApiRoute } from './http/openapi-routes.js';
@@ -23,6 +25,7 @@ import type { RouteContext } from './http/route.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { readWebAppShell, registerWebApp } from './http/web-app.js';
 import { loggerOptions } from './logger.js';
+import { PublicAssetStore, registerPublicAssetRoutes } from './media/public-assets.js';
 import {
   type CounterStore,
   LoginThrottle,
@@ -61,6 +64,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // Malformed URLs and the like, caught before routing, still answer in the envelope.
+    frameworkErrors: (error, _request, rawReply) => {
+      // Fastify types this reply generically; it is an ordinary reply.
+      const reply = rawReply as unknown as FastifyReply;
+      void reply
+        .code(400)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(badRequest(`Malformed request: ${error.message}`).toBody()));
+    },
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.addHook('onRequest', async (request, reply) => {
@@ -107,6 +119,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(ctx, { accounts, sessions, audit });
   registerAccountRoutes(ctx, { accounts, sessions, secondFactor, users, audit });
   registerAdminRoutes(ctx, { db, audit });
+  const assets = new PublicAssetStore(path.join(config.fileStoragePath, 'public'));
+  registerPublicAssetRoutes(ctx, assets);
+  registerAccountImageRoutes(ctx, { db, accounts, users, assets });
   registerOpenApiRoute(ctx, deps.version);
   await registerWebApp(app, shell);
   return app;
