@@ -1,7 +1,32 @@
 /**
- * @chatalot/client: the SDK used by the web app, tests, benchmarks and bots. This first part
- * is the typed REST client; the WebSocket client, resume, offline queue and end-to-end session
+ * @chatalot/client: the SDK used by the web app, tests, benchmarks and bots. The typed REST
+ * client, and accounts and sessions on top of it (AuthClient: sign-in, token refresh, account
+ * and admin calls); the WebSocket client, resume, offline queue and end-to-end session
  * management build on it.
  */
 export { ApiError } from './api-error.js';
 export { HttpClient, type HttpClientOptions, type RequestOptions } from './http-client.js';
+export { MemoryTokenStore, type TokenStore } from './token-store.js';
+export {
+  AccountApi,
+  AdminApi,
+  AuthClient,
+  type AccountUser,
+  type AuditPage,
+  type AuditQueryInput,
+  type AuthClientOptions,
+  type ChangePasswordInput,
+  type CreateInviteInput,
+  type DeleteAccountInput,
+  type LoginInput,
+  type LoginOutcome,
+  type Preferences,
+  type ProfileUpdate,
+  type RecoverInput,
+  type RecoverOutcome,
+  type RegisterInput,
+  type RegistrationInvite,
+  type SessionInfo,
+  type SignedOutReason,
+  type TotpConfirmInput,
+} from './auth-client.js';
