@@ -107,6 +107,21 @@ describe.each(DIALECTS)('HTTP app on %s', (dialect) => {
     }
   });
 
+  it('documents every API route it registers in the OpenAPI document', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const documented = new Set(
+      Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`),
+      ),
+    );
+    const missing = app.routeTable
+      .filter((r) => r.url.startsWith('/api/') && r.url !== '/api/openapi.json')
+      .map((r) => `${r.method} ${r.url}`)
+      .filter((r) => !documented.has(r));
+    expect(missing).toEqual([]);
+    expect(app.routeTable.length).toBeGreaterThan(20);
+  });
+
   it('answers 503 with status degraded when the broker is down', async () => {
     const down = new MemoryBroker();
     await down.close();

@@ -24,9 +24,18 @@ import { registerOpenApiRoute } from './http/openapi-routes.js';
 import type { RouteContext } from './http/route.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { readWebAppShell, registerWebApp } from './http/web-app.js';
+import { registerGateway } from './gateway/gateway.js';
+import type { GatewayState } from './gateway/state/gateway-state.js';
+import { MemoryGatewayState } from './gateway/state/memory-gateway-state.js';
 import { loggerOptions } from './logger.js';
+import { MessageService } from './messages/service.js';
+import { Permissions } from './permissions/permissions.js';
+import { registerKeyRoutes } from './keys/routes.js';
+import { SpaceEvents } from './spaces/events.js';
+import { registerSpaceRoutes } from './spaces/routes.js';
 import { PublicAssetStore, registerPublicAssetRoutes } from './media/public-assets.js';
 import {
+  type BucketSpec,
   type CounterStore,
   LoginThrottle,
   MemoryCounterStore,
@@ -35,6 +44,23 @@ import {
 } from './rate-limit/index.js';
 import type { Secrets } from './secrets.js';
 import { UsersRepo } from './users/repo.js';
+
+/** One route of the app's route table. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  auth: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RegisteredRoute[];
+  }
+  interface FastifyContextConfig {
+    /** Set by addRoute on routes that require a signed-in user. */
+    auth?: boolean;
+  }
+}
 
 /** What the app is built from; created by `main.ts` (or a test) and owned by the caller. */
 export interface AppDeps {
@@ -46,8 +72,12 @@ export interface AppDeps {
   startedAt?: number;
   /** Shared counters for rate limits and login throttling (Redis with several processes). */
   counterStore?: CounterStore;
+  /** Sockets, presence and typing shared by the gateways of all processes (Redis with several). */
+  gatewayState?: GatewayState;
   /** Overrides of the per-IP buckets (tests that are not about rate limiting). */
   rateLimits?: RateLimitOptions['limits'];
+  /** Overrides the per requester+target bucket of prekey bundle fetches (keys/deps.ts). */
+  bundleFetchLimit?: BucketSpec;
 }
 
 /**
@@ -77,6 +107,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // Every route as registered, for the authorization matrix and the documentation check.
+  const routeTable: RegisteredRoute[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth: route.config?.auth === true });
+    }
   });
   installErrorHandling(app);
 
@@ -122,6 +160,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const assets = new PublicAssetStore(path.join(config.fileStoragePath, 'public'));
   registerPublicAssetRoutes(ctx, assets);
   registerAccountImageRoutes(ctx, { db, accounts, users, assets });
+  const permissions = new Permissions(db);
+  const events = new SpaceEvents(deps.broker);
+  registerSpaceRoutes(ctx, { db, permissions, audit, events, assets, config, now: Date.now });
+  const messages = new MessageService({ db, permissions, events, now: Date.now });
+  await registerGateway(app, {
+    db,
+    broker: deps.broker,
+    events,
+    permissions,
+    authenticator,
+    messages,
+    state: deps.gatewayState ?? new MemoryGatewayState(),
+    maxSocketsPerUser: config.maxSocketsPerUser,
+    publicUrl: config.publicUrl,
+  });
+  registerKeyRoutes(ctx, {
+    db,
+    dialect: deps.database.dialect,
+    events: new SpaceEvents(deps.broker),
+    counterStore,
+    bundleFetchLimit: deps.bundleFetchLimit,
+    now: Date.now,
+  });
   registerOpenApiRoute(ctx, deps.version);
   await registerWebApp(app, shell);
   return app;

@@ -6,6 +6,9 @@ import { createBroker } from './broker/create-broker.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import type { GatewayState } from './gateway/state/gateway-state.js';
+import { MemoryGatewayState } from './gateway/state/memory-gateway-state.js';
+import { RedisGatewayState } from './gateway/state/redis-gateway-state.js';
 import { runPeriodically } from './jobs/periodic.js';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from './rate-limit/index.js';
 import { loadOrCreateSecrets, SecretsError } from './secrets.js';
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
   await grantConfiguredAdmin(new UsersRepo(database.db), new AuditLog(database.db), config.adminUsername);
 
   const broker = await createBroker(config);
-  const counters = openCounterStore(config);
+  const counters = openSharedState(config);
 
   const app = await buildApp({
     config,
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
     broker,
     secrets,
     counterStore: counters.store,
+    gatewayState: counters.gatewayState,
     version: SERVER_VERSION,
     startedAt,
   });
@@ -61,12 +65,25 @@ async function main(): Promise<void> {
   printWelcome(config, app, secrets.generated);
 }
 
-/** Rate-limit counters shared through Redis when several processes run, in memory otherwise. */
-function openCounterStore(config: Config): { store: CounterStore; close: () => Promise<void> } {
-  if (!config.redisUrl) return { store: new MemoryCounterStore(), close: async () => undefined };
+/**
+ * Rate-limit counters and the gateway's sockets, presence and typing: shared through Redis
+ * when several processes run, in memory otherwise.
+ */
+function openSharedState(config: Config): {
+  store: CounterStore;
+  gatewayState: GatewayState;
+  close: () => Promise<void>;
+} {
+  if (!config.redisUrl) {
+    return { store: new MemoryCounterStore(), gatewayState: new MemoryGatewayState(), close: async () => undefined };
+  }
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', () => undefined); // reconnects by itself; the limiter fails open meanwhile
-  return { store: new RedisCounterStore(redis), close: async () => void (await redis.quit().catch(() => undefined)) };
+  return {
+    store: new RedisCounterStore(redis),
+    gatewayState: new RedisGatewayState(redis),
+    close: async () => void (await redis.quit().catch(() => undefined)),
+  };
 }
 
 function loadConfigOrExit(): Config {

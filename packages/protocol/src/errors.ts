@@ -35,6 +35,23 @@ export const ERROR_CODES = [
   // Uploads
   'unsupported_image',
   'image_too_large',
+  // Communities
+  'banned',
+  'limit_reached',
+  // DMs
+  'blocked',
+  // Messaging and the WebSocket gateway
+  'slow_mode',
+  'channel_read_only',
+  'channel_archived',
+  'edit_window_closed',
+  'unknown_op',
+  'origin_not_allowed',
+  'upgrade_required',
+  // Key service
+  'invalid_key',
+  'bad_signature',
+  'identity_key_mismatch',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -69,6 +86,19 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   weak_password: 400,
   unsupported_image: 415,
   image_too_large: 413,
+  banned: 403,
+  limit_reached: 409,
+  blocked: 403,
+  slow_mode: 429,
+  channel_read_only: 403,
+  channel_archived: 409,
+  edit_window_closed: 403,
+  unknown_op: 400,
+  origin_not_allowed: 403,
+  upgrade_required: 426,
+  invalid_key: 400,
+  bad_signature: 400,
+  identity_key_mismatch: 409,
 };
 
 /** One problem found while validating input: where it is and what is wrong. */

@@ -4,6 +4,7 @@ import type { AccountService } from '../auth/account-service.js';
 import type { DB } from '../db/schema.js';
 import { badRequest } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
+import { releaseAssetIfUnused } from '../media/asset-usage.js';
 import { IMAGE_BYTE_LIMITS, processImage } from '../media/image-pipeline.js';
 import type { PublicAssetStore } from '../media/public-assets.js';
 import type { UsersRepo } from '../users/repo.js';
@@ -58,7 +59,7 @@ export function registerAccountImageRoutes(ctx: RouteContext, deps: ImageRouteDe
           const before = await deps.accounts.requireUser(actor.userId);
           const id = await deps.assets.save(image);
           await deps.users.update(actor.userId, { [column]: id, updated_at: now() });
-          await releaseIfUnused(deps, before[column], id);
+          await releaseAssetIfUnused(deps.db, deps.assets, before[column], id);
           return toAccountUser(await deps.accounts.requireUser(actor.userId));
         },
       );
@@ -76,24 +77,10 @@ export function registerAccountImageRoutes(ctx: RouteContext, deps: ImageRouteDe
         async ({ actor }) => {
           const before = await deps.accounts.requireUser(actor.userId);
           await deps.users.update(actor.userId, { [column]: null, updated_at: now() });
-          await releaseIfUnused(deps, before[column], null);
+          await releaseAssetIfUnused(deps.db, deps.assets, before[column], null);
           return toAccountUser(await deps.accounts.requireUser(actor.userId));
         },
       );
     }
   });
-}
-
-/**
- * Assets are content-addressed and may be shared by several rows: delete the file only when
- * no row refers to it any more. (Tables added later that reference assets join this check.)
- */
-async function releaseIfUnused(deps: ImageRouteDeps, previous: string | null, current: string | null): Promise<void> {
-  if (!previous || previous === current) return;
-  const used = await deps.db
-    .selectFrom('users')
-    .select('id')
-    .where((eb) => eb.or([eb('avatar_asset', '=', previous), eb('banner_asset', '=', previous)]))
-    .executeTakeFirst();
-  if (!used) await deps.assets.delete(previous);
 }

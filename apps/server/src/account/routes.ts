@@ -17,6 +17,7 @@ import { auditSource, type AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../auth/account-service.js';
 import type { SecondFactor } from '../auth/second-factor.js';
 import type { SessionService } from '../auth/sessions.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { AppError, badRequest } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
 import type { UsersRepo } from '../users/repo.js';
@@ -234,7 +235,13 @@ export function registerAccountRoutes(ctx: RouteContext, deps: AccountRouteDeps)
       }
       const { email, ...rest } = body;
       const emailChange = email === undefined ? {} : { email, email_lower: email?.toLowerCase() ?? null };
-      await deps.users.update(actor.userId, { ...rest, ...emailChange, updated_at: now() });
+      try {
+        await deps.users.update(actor.userId, { ...rest, ...emailChange, updated_at: now() });
+      } catch (err) {
+        // Two accounts claiming one address at the same moment: the unique index decides.
+        if (isUniqueViolation(err)) throw new AppError('email_taken', 'That email address is already used');
+        throw err;
+      }
       return toAccountUser(await deps.accounts.requireUser(actor.userId));
     },
   );

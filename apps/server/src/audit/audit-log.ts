@@ -24,7 +24,19 @@ export type AuditAction =
   | 'account_deleted'
   | 'admin_granted'
   | 'invite_created'
-  | 'invite_revoked';
+  | 'invite_revoked'
+  // Communities and their moderation
+  | 'community_created'
+  | 'community_updated'
+  | 'community_deleted'
+  | 'community_transferred'
+  | 'member_kicked'
+  | 'member_banned'
+  | 'member_unbanned'
+  | 'member_role_changed'
+  | 'personal_group_assigned'
+  | 'group_deleted'
+  | 'channel_deleted';
 
 /** Who did it from where: the audit log is the one place that keeps IPs. */
 export interface AuditSource {

@@ -201,17 +201,29 @@ export class AccountService {
     const { users, throttle, audit } = this.deps;
     const accountKey = input.username.toLowerCase();
     const ip = source.ip ?? 'unknown';
-    await throttle.beforeAttempt(accountKey, ip);
+    // The same throttle as sign-in: a recovery code is a credential too.
+    const { delayMs } = await throttle.beforeAttempt(accountKey, ip);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const user = await users.findByUsername(input.username);
     const normalized = normalizeCode(input.recovery_code);
     const presented = normalized?.length === RECOVERY_CODE_LENGTH ? hashCode(this.deps.pepper, normalized) : '';
     if (!user || !codesEqual(presented, user.recovery_code_hash)) {
       await throttle.recordFailure(accountKey, ip);
+      await audit.record('login_failed', source, {
+        targetId: user?.id ?? null,
+        details: { username: input.username.slice(0, 64), reason: 'recovery_code' },
+      });
       throw new AppError('invalid_credentials', 'Wrong username or recovery code');
     }
     if (user.totp_enabled_at !== null) {
       if (!input.totp_code) throw new AppError('totp_required', 'Two-factor authentication is on: enter a code too');
-      await this.deps.secondFactor.verify(user, input.totp_code, source);
+      try {
+        await this.deps.secondFactor.verify(user, input.totp_code, source);
+      } catch (err) {
+        await throttle.recordFailure(accountKey, ip);
+        await audit.record('login_failed', source, { targetId: user.id, details: { reason: 'recovery_totp' } });
+        throw err;
+      }
     }
     assertAcceptablePassword(input.new_password, user.username);
     const recoveryCode = generateRecoveryCode();
@@ -265,6 +277,13 @@ export class AccountService {
       await this.deps.secondFactor.verify(user, totpCode, source);
     }
     if (user.instance_role === 'owner') throw forbidden('The instance owner cannot delete their account');
+    const owned = await this.deps.db.selectFrom('communities').select('name').where('owner_id', '=', user.id).execute();
+    if (owned.length > 0) {
+      throw new AppError(
+        'conflict',
+        `Transfer or delete the communities you own first: ${owned.map((c) => c.name).join(', ')}`,
+      );
+    }
     await this.deps.sessions.revokeAll(user.id, 'account_deleted');
     await this.deps.users.delete(user.id);
     await this.deps.audit.record('account_deleted', source, {

@@ -30,8 +30,12 @@ export class Authenticator {
     return this.fromToken(match[1]!);
   }
 
-  /** Also used by the WebSocket gateway, where the token arrives in the first frame. */
   async fromToken(token: string): Promise<Actor> {
+    return (await this.withExpiry(token)).actor;
+  }
+
+  /** For the WebSocket gateway, where the token arrives in a frame and the socket lives as long as it. */
+  async withExpiry(token: string): Promise<{ actor: Actor; expiresAt: number }> {
     const claims = await this.tokens.verify(token);
     const row = await this.db
       .selectFrom('sessions as s')
@@ -43,7 +47,13 @@ export class Authenticator {
       throw new AppError('session_revoked', 'This session has been signed out');
     }
     if (row.suspended_at !== null) throw new AppError('account_suspended', 'This account is suspended');
-    return { userId: row.id, sessionId: claims.sessionId, username: row.username, instanceRole: row.instance_role };
+    const actor = {
+      userId: row.id,
+      sessionId: claims.sessionId,
+      username: row.username,
+      instanceRole: row.instance_role,
+    };
+    return { actor, expiresAt: claims.expiresAtMs ?? 0 };
   }
 }
 

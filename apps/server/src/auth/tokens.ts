@@ -11,6 +11,8 @@ const TYPE = 'access';
 export interface AccessClaims {
   userId: string;
   sessionId: string;
+  /** When the token stops being accepted (set by `verify`). */
+  expiresAtMs?: number;
 }
 
 /**
@@ -50,7 +52,7 @@ export class AccessTokens {
       if (payload.typ !== TYPE || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
         throw new AppError('invalid_token', 'Not an access token');
       }
-      return { userId: payload.sub, sessionId: payload.sid };
+      return { userId: payload.sub, sessionId: payload.sid, expiresAtMs: (payload.exp ?? 0) * 1000 };
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (err instanceof joseErrors.JWTExpired)

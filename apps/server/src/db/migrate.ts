@@ -2,6 +2,9 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Database } from './database.js';
 import * as m0001 from './migrations/0001-instance-settings.js';
 import * as m0002 from './migrations/0002-accounts.js';
+import * as m0003 from './migrations/0003-spaces.js';
+import * as m0004 from './migrations/0004-keys.js';
+import * as m0005 from './migrations/0005-messages.js';
 
 /**
  * The one migration set, listed statically so it is bundled with the code (no directory
@@ -10,6 +13,9 @@ import * as m0002 from './migrations/0002-accounts.js';
 const MIGRATIONS: Record<string, Migration> = {
   '0001-instance-settings': m0001,
   '0002-accounts': m0002,
+  '0003-spaces': m0003,
+  '0004-keys': m0004,
+  '0005-messages': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -73,7 +73,7 @@ export function addRoute<
   ctx.app.route({
     method: spec.method,
     url: spec.url,
-    config: spec.rateLimit ? { rateLimit: spec.rateLimit } : {},
+    config: { ...(spec.rateLimit ? { rateLimit: spec.rateLimit } : {}), auth: spec.auth === true },
     handler: async (request, reply) => {
       const actor = spec.auth ? await authenticate!(request) : undefined;
       const body = parse(spec.body, request.body, 'request body') as Maybe<B>;
@@ -98,7 +98,8 @@ function noActor(url: string): Actor {
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
-  const result = schema.safeParse(value ?? {});
+  // No body at all counts as `{}`; an explicit JSON `null` is a wrong type, not "nothing".
+  const result = schema.safeParse(value === undefined ? {} : value);
   if (!result.success) throw validationError(result.error, where);
   return result.data;
 }

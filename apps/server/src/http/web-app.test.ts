@@ -89,10 +89,14 @@ describe('serving the web app', () => {
   });
 
   it('never answers a missing file, an unknown API path or the socket path with the shell', async () => {
-    for (const url of ['/missing.png', '/_app/immutable/gone.js', '/api/unknown', '/ws']) {
+    for (const url of ['/missing.png', '/_app/immutable/gone.js', '/api/unknown']) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code).toBe('not_found');
     }
+    // The socket path without an upgrade says how to use it.
+    const ws = await app.inject({ method: 'GET', url: '/ws' });
+    expect(ws.statusCode).toBe(426);
+    expect(ws.json().error.code).toBe('upgrade_required');
   });
 });

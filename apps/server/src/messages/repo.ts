@@ -1,0 +1,144 @@
+import type { Message } from '@chatalot/protocol';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { DB, MessagesTable } from '../db/schema.js';
+
+export type Db = Kysely<DB> | Transaction<DB>;
+export type MessageRow = Selectable<MessagesTable>;
+
+export interface NewMessage {
+  id: string;
+  channel_id: string;
+  sender_id: string;
+  nonce: string;
+  ciphertext: string;
+  scheme: 'sender_key' | 'pairwise';
+  distribution_id: string | null;
+  device_id: number | null;
+  reply_to: string | null;
+  thread_root: string | null;
+  forwarded_from: string | null;
+  mentions: string[];
+  mention_everyone: boolean;
+  created_at: number;
+  expires_at: number | null;
+}
+
+/**
+ * Inserts a message with the channel's next sequence number, inside the caller's transaction.
+ * Incrementing `channels.last_seq` takes the channel row's write lock (PostgreSQL) or the
+ * database write lock (SQLite) until commit, so numbers are gap-free and follow commit order:
+ * a rolled-back insert rolls its number back too.
+ */
+export async function insertMessage(trx: Transaction<DB>, m: NewMessage): Promise<number> {
+  const { last_seq: seq } = await trx
+    .updateTable('channels')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+    .where('id', '=', m.channel_id)
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('messages')
+    .values({
+      ...m,
+      seq,
+      mentions: JSON.stringify(m.mentions),
+      mention_everyone: m.mention_everyone ? 1 : 0,
+      edited_at: null,
+      deleted_at: null,
+      pinned_at: null,
+      pinned_by: null,
+    })
+    .execute();
+  return seq;
+}
+
+export function findByNonce(db: Db, senderId: string, nonce: string): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('sender_id', '=', senderId)
+    .where('nonce', '=', nonce)
+    .executeTakeFirst();
+}
+
+export function findMessage(db: Db, id: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Messages of one channel with seq in (after, before), ascending; `newest` takes the top end. */
+export function messagesBetween(
+  db: Db,
+  channelId: string,
+  range: { after?: number | undefined; before?: number | undefined; limit: number; newest?: boolean },
+): Promise<MessageRow[]> {
+  let q = db.selectFrom('messages').selectAll().where('channel_id', '=', channelId);
+  if (range.after !== undefined) q = q.where('seq', '>', range.after);
+  if (range.before !== undefined) q = q.where('seq', '<', range.before);
+  return q
+    .orderBy('seq', range.newest ? 'desc' : 'asc')
+    .limit(range.limit)
+    .execute()
+    .then((rows) => (range.newest ? rows.reverse() : rows));
+}
+
+/** Each message's reactions, grouped by emoji in the order they were first used. */
+export async function reactionsOf(db: Db, messageIds: readonly string[]): Promise<Map<string, Message['reactions']>> {
+  const result = new Map<string, Message['reactions']>();
+  if (messageIds.length === 0) return result;
+  const rows = await db
+    .selectFrom('message_reactions')
+    .select(['message_id', 'emoji', 'user_id'])
+    .where('message_id', 'in', messageIds)
+    .orderBy('created_at')
+    .orderBy('user_id')
+    .execute();
+  for (const row of rows) {
+    const list = result.get(row.message_id) ?? [];
+    let entry = list.find((r) => r.emoji === row.emoji);
+    if (!entry) {
+      entry = { emoji: row.emoji, user_ids: [] };
+      list.push(entry);
+    }
+    entry.user_ids.push(row.user_id);
+    result.set(row.message_id, list);
+  }
+  return result;
+}
+
+/** Rows to the wire shape; deleted messages lose their body. */
+export function toMessage(row: MessageRow, reactions: Message['reactions'] = []): Message {
+  const deleted = row.deleted_at !== null;
+  return {
+    id: row.id,
+    channel_id: row.channel_id,
+    seq: Number(row.seq),
+    sender_id: row.sender_id ?? '',
+    nonce: row.nonce,
+    ciphertext: deleted ? '' : row.ciphertext,
+    encryption: {
+      scheme: row.scheme,
+      ...(row.distribution_id !== null ? { distribution_id: row.distribution_id } : {}),
+      ...(row.device_id !== null ? { device_id: Number(row.device_id) } : {}),
+    },
+    reply_to: row.reply_to,
+    thread_root: row.thread_root,
+    forwarded_from: row.forwarded_from,
+    mentions: deleted ? [] : (JSON.parse(row.mentions) as string[]),
+    mention_everyone: !deleted && row.mention_everyone === 1,
+    created_at: Number(row.created_at),
+    edited_at: row.edited_at === null ? null : Number(row.edited_at),
+    deleted_at: row.deleted_at === null ? null : Number(row.deleted_at),
+    expires_at: row.expires_at === null ? null : Number(row.expires_at),
+    reactions: deleted ? [] : reactions,
+    pinned: row.pinned_at !== null,
+  };
+}
+
+/** Rows with their reactions, in the wire shape. */
+export async function withReactions(db: Db, rows: MessageRow[]): Promise<Message[]> {
+  const reactions = await reactionsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toMessage(r, reactions.get(r.id)));
+}
