@@ -7,9 +7,12 @@ import path from 'node:path';
 import { registerAccountImageRoutes } from './account/image-routes.js';
 import { registerAccountRoutes } from './account/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
+import { registerSuspensionRoutes } from './admin/suspension-routes.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AccountService } from './auth/account-service.js';
 import { Authenticator } from './auth/authenticate.js';
+import { registerDeviceMessageRoutes } from './device-messages/routes.js';
+import { DeviceMessageService } from './device-messages/service.js';
 import { registerAuthRoutes } from './auth/routes.js';
 import { SecondFactor } from './auth/second-factor.js';
 import { SessionService } from './auth/sessions.js';
@@ -28,6 +31,7 @@ import { registerGateway } from './gateway/gateway.js';
 import type { GatewayState } from './gateway/state/gateway-state.js';
 import { MemoryGatewayState } from './gateway/state/memory-gateway-state.js';
 import { loggerOptions } from './logger.js';
+import { registerMessageRoutes } from './messages/routes.js';
 import { MessageService } from './messages/service.js';
 import { Permissions } from './permissions/permissions.js';
 import { registerKeyRoutes } from './keys/routes.js';
@@ -163,7 +167,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const permissions = new Permissions(db);
   const events = new SpaceEvents(deps.broker);
   registerSpaceRoutes(ctx, { db, permissions, audit, events, assets, config, now: Date.now });
+  registerSuspensionRoutes(ctx, { db, audit, sessions, events });
   const messages = new MessageService({ db, permissions, events, now: Date.now });
+  const deviceMessages = new DeviceMessageService({ db, events, now: Date.now });
+  registerDeviceMessageRoutes(ctx, deviceMessages);
+  registerMessageRoutes(ctx, { db, permissions, events, messages, now: Date.now });
   await registerGateway(app, {
     db,
     broker: deps.broker,
@@ -171,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     permissions,
     authenticator,
     messages,
+    deviceMessages,
     state: deps.gatewayState ?? new MemoryGatewayState(),
     maxSocketsPerUser: config.maxSocketsPerUser,
     publicUrl: config.publicUrl,

@@ -9,6 +9,7 @@ import { migrateToLatest } from './db/migrate.js';
 import type { GatewayState } from './gateway/state/gateway-state.js';
 import { MemoryGatewayState } from './gateway/state/memory-gateway-state.js';
 import { RedisGatewayState } from './gateway/state/redis-gateway-state.js';
+import { startMessagePurge } from './jobs/message-purge.js';
 import { runPeriodically } from './jobs/periodic.js';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from './rate-limit/index.js';
 import { loadOrCreateSecrets, SecretsError } from './secrets.js';
@@ -53,8 +54,11 @@ async function main(): Promise<void> {
     6 * 60 * 60 * 1000,
     (err) => app.log.error({ err }, 'audit log retention failed'),
   );
+  // Likewise the message purge (deleted over 30 days ago, disappeared): each row goes once.
+  const stopMessagePurge = startMessagePurge(database.db, (err) => app.log.error({ err }, 'message purge failed'));
   app.addHook('onClose', async () => {
     await stopRetention();
+    await stopMessagePurge();
     await broker.close();
     await counters.close();
     await database.close();

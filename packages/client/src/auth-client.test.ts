@@ -239,6 +239,23 @@ describe('AuthClient', () => {
     expect(fake.revokedSessions.size).toBe(0);
   });
 
+  it('hands out the held access token for the gateway, and a new one when asked for a fresh one', async () => {
+    const { auth } = client();
+    await auth.login({ username: 'ada', password: 'correct horse' });
+    const held = await auth.getAccessToken();
+    expect(held).toMatch(/^access-/);
+    expect(await auth.getAccessToken({ fresh: false })).toBe(held);
+    expect(fake.refreshCalls).toBe(0);
+    const fresh = await auth.getAccessToken({ fresh: true });
+    expect(fresh).not.toBe(held);
+    expect(fake.refreshCalls).toBe(1);
+
+    // With only a stored refresh token (a restart), the first call refreshes.
+    const restarted = client(new MemoryTokenStore(`refresh-${fresh.slice('access-'.length)}`));
+    expect(await restarted.auth.getAccessToken()).toMatch(/^access-/);
+    expect(fake.refreshCalls).toBe(2);
+  });
+
   it('shares one refresh among direct refresh() callers too', async () => {
     const { auth } = client();
     await auth.login({ username: 'ada', password: 'correct horse' });

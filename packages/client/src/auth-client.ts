@@ -24,6 +24,7 @@ import {
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
 import { HttpClient, type RequestOptions } from './http-client.js';
+import { MessagesApi } from './messages-api.js';
 import { MemoryTokenStore, type TokenStore } from './token-store.js';
 
 export type AccountUser = z.infer<typeof AccountUser>;
@@ -85,8 +86,11 @@ export class AuthClient {
   readonly http: HttpClient;
   readonly account: AccountApi;
   readonly admin: AdminApi;
+  readonly messages: MessagesApi;
   private readonly store: TokenStore;
   private accessToken: string | undefined;
+  /** When the held access token expires (ms, local clock), from the `expires_in` it came with. */
+  private accessExpiresAt = 0;
   private refreshing: Promise<string> | null = null;
   /** Set while signing out on purpose: failures then do not call `onSignedOut`. */
   private quiet = false;
@@ -100,6 +104,7 @@ export class AuthClient {
     });
     this.account = new AccountApi(this);
     this.admin = new AdminApi(this);
+    this.messages = new MessagesApi(this);
   }
 
   /** True while an access token is held (it may have expired; calls refresh it). */
@@ -189,6 +194,16 @@ export class AuthClient {
   }
 
   /**
+   * An access token for other transports (the WebSocket gateway signs in with one): the one
+   * held while it has more than 30 s left, otherwise a new one. `fresh` always gets a new one
+   * (the server refused the held one, or it is about to expire). Throws like `refresh`.
+   */
+  async getAccessToken(options: { fresh?: boolean } = {}): Promise<string> {
+    if (!options.fresh && this.accessToken && Date.now() < this.accessExpiresAt - 30_000) return this.accessToken;
+    return this.refresh();
+  }
+
+  /**
    * Restores a session on start: when a refresh token is stored, refreshes and returns the
    * signed-in user; otherwise (or when the token is refused) returns null.
    */
@@ -257,12 +272,14 @@ export class AuthClient {
 
   private async acceptTokens(tokens: { access_token: string; refresh_token: string; expires_in: number }) {
     this.accessToken = tokens.access_token;
+    this.accessExpiresAt = Date.now() + tokens.expires_in * 1000;
     await this.store.setRefreshToken(tokens.refresh_token);
     this.options.onTokens?.({ accessToken: tokens.access_token, expiresIn: tokens.expires_in });
   }
 
   private async clearTokens(): Promise<void> {
     this.accessToken = undefined;
+    this.accessExpiresAt = 0;
     await this.store.setRefreshToken(null);
   }
 }

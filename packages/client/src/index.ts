@@ -7,6 +7,23 @@
 export { ApiError } from './api-error.js';
 export { HttpClient, type HttpClientOptions, type RequestOptions } from './http-client.js';
 export { MemoryTokenStore, type TokenStore } from './token-store.js';
+export { MessagesApi, type HistoryQueryInput, type MessagePageResult, type MessagesTransport } from './messages-api.js';
+export {
+  GatewayClient,
+  type GatewayClientOptions,
+  type GatewayEvent,
+  type GatewayEvents,
+  type GatewaySignedOut,
+  type GatewayState,
+  type PresenceStatus,
+  type SendMessageInput,
+} from './gateway-client.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
+export { ChannelCursors, type ChannelCursor } from './cursors.js';
+export { SendQueue, type QueuedOp } from './send-queue.js';
+export { RateLimiter } from './rate-limiter.js';
+export { tokenTimes } from './jwt.js';
+export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';
 export {
   AccountApi,
   AdminApi,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AckDeviceMessages, SendDeviceMessages } from './device-messages.js';
+import { DeviceId } from './keys.js';
 import { DeleteMessage, EditMessage, Reaction, SendMessage } from './messages.js';
 
 /** Timings and limits of the WebSocket gateway (PRODUCT.md §4). */
@@ -58,6 +60,8 @@ export const ClientFrame = z.discriminatedUnion('op', [
     ref: Ref.optional(),
     token: z.string().min(1).max(4096),
     resume: Cursors.optional(),
+    /** The key-service device this socket speaks for: it receives that device's `device.message` events. */
+    device_id: DeviceId.optional(),
   }),
   z.object({ op: z.literal('auth.refresh'), ref: Ref.optional(), token: z.string().min(1).max(4096) }),
   z.object({ op: z.literal('resume'), ref: Ref.optional(), channels: Cursors }),
@@ -69,6 +73,8 @@ export const ClientFrame = z.discriminatedUnion('op', [
   z.object({ op: z.literal('typing'), ref: Ref.optional(), channel_id: Id }),
   z.object({ op: z.literal('presence.set'), ref: Ref.optional(), status: PresenceStatus }),
   z.object({ op: z.literal('read'), ref: Ref.optional(), channel_id: Id, seq: z.number().int().min(0) }),
+  z.object({ op: z.literal('device.send'), ref: Ref.optional(), ...SendDeviceMessages.shape }),
+  z.object({ op: z.literal('device.ack'), ref: Ref.optional(), ...AckDeviceMessages.shape }),
   z.object({ op: z.literal('ping'), ref: Ref.optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;

@@ -13,3 +13,4 @@ export * from './dms.js';
 export * from './messages.js';
 export * from './gateway.js';
 export * from './keys.js';
+export * from './device-messages.js';

@@ -36,7 +36,10 @@ export type AuditAction =
   | 'member_role_changed'
   | 'personal_group_assigned'
   | 'group_deleted'
-  | 'channel_deleted';
+  | 'channel_deleted'
+  // Instance moderation
+  | 'user_suspended'
+  | 'user_unsuspended';
 
 /** Who did it from where: the audit log is the one place that keeps IPs. */
 export interface AuditSource {

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-accounts.js';
 import * as m0003 from './migrations/0003-spaces.js';
 import * as m0004 from './migrations/0004-keys.js';
 import * as m0005 from './migrations/0005-messages.js';
+import * as m0006 from './migrations/0006-device-messages.js';
 
 /**
  * The one migration set, listed statically so it is bundled with the code (no directory
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-spaces': m0003,
   '0004-keys': m0004,
   '0005-messages': m0005,
+  '0006-device-messages': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

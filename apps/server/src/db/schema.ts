@@ -275,6 +275,17 @@ export interface OneTimePreKeysTable {
   public_key: string;
 }
 
+export interface DeviceMessagesTable {
+  id: string;
+  recipient_id: string;
+  recipient_device_id: number;
+  sender_id: string;
+  sender_device_id: number;
+  /** base64, never decoded by the server. */
+  ciphertext: string;
+  created_at: number;
+}
+
 export interface DB {
   instance_settings: InstanceSettingsTable;
   users: UsersTable;
@@ -297,6 +308,7 @@ export interface DB {
   message_versions: MessageVersionsTable;
   message_reactions: MessageReactionsTable;
   read_states: ReadStatesTable;
+  device_messages: DeviceMessagesTable;
   identity_keys: IdentityKeysTable;
   devices: DevicesTable;
   one_time_prekeys: OneTimePreKeysTable;

@@ -21,6 +21,8 @@ export class Connection implements Subscriber {
   readonly id = randomUUID();
   private state: State = 'authenticating';
   actor: Actor | null = null;
+  /** The key-service device this socket speaks for, if it said so in its auth frame. */
+  deviceId: number | null = null;
   /** Channel id → highest seq sent on this socket. */
   readonly seen = new Map<string, number>();
   /** Channels being resumed: live message events wait here until the replay is out. */
@@ -79,6 +81,8 @@ export class Connection implements Subscriber {
       this.close(CLOSE_CODES.sessionRevoked, 'This account is suspended');
       return;
     }
+    // Device messages go only to the socket of the device they are addressed to.
+    if (event.type === 'device.message' && event.device_id !== this.deviceId) return;
     if (event.type === 'message.created') {
       const channelId = event.channel_id as string;
       const queued = this.replaying.get(channelId);
@@ -105,13 +109,15 @@ export class Connection implements Subscriber {
     for (const { seq, raw } of queued.sort((a, b) => a.seq - b.seq)) this.sendMessageEvent(channelId, seq, raw);
   }
 
-  /** Called once the auth frame was accepted. */
-  becomeOpen(actor: Actor, tokenExpiresAt: number): void {
+  /** Called once the auth frame was accepted; false when the socket closed while the token was checked. */
+  becomeOpen(actor: Actor, tokenExpiresAt: number): boolean {
+    if (this.state === 'closed') return false;
     this.actor = actor;
     this.state = 'open';
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
     this.renewExpiry(tokenExpiresAt);
+    return true;
   }
 
   /** The socket lives as long as its access token; `auth.refresh` extends it. */
@@ -127,6 +133,8 @@ export class Connection implements Subscriber {
 
   /** Listens to exactly these topics from now on. */
   async applyTopics(next: UserTopics): Promise<string[]> {
+    // Closed while its access was read: its teardown has run, nothing would unsubscribe it.
+    if (this.state === 'closed') return [];
     const wanted = new Set([...next.others, ...next.channels.keys()]);
     for (const topic of [...this.topics]) {
       if (wanted.has(topic)) continue;

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { DB } from '../db/schema.js';
+import type { DeviceMessageService } from '../device-messages/service.js';
 import type { MessageService } from '../messages/service.js';
 import type { Permissions } from '../permissions/permissions.js';
 import type { SpaceEvents } from '../spaces/events.js';
@@ -14,6 +15,7 @@ export interface GatewayContext {
   db: Kysely<DB>;
   registry: Registry;
   messages: MessageService;
+  deviceMessages: DeviceMessageService;
   presence: Presence;
   authenticator: Authenticator;
   permissions: Permissions;

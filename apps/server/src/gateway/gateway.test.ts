@@ -1,4 +1,5 @@
 import { CLOSE_CODES } from '@chatalot/protocol';
+import { ACCESS_TOKEN_TTL_SECS, AccessTokens } from '../auth/tokens.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSpacesWorld, type SpacesWorld } from '../test-support/spaces-world.js';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
@@ -188,6 +189,45 @@ describe.each(DIALECTS)('WebSocket gateway on %s', (dialect) => {
     expect((await socket.closed).code).toBe(CLOSE_CODES.sessionRevoked);
   });
 
+  it('closes every socket of a suspended user, and the user cannot sign back in', async () => {
+    const local = await buildSpacesWorld(t, 'suspend');
+    const first = await TestSocket.signedIn(url, local.users.member.auth.authorization);
+    const second = await TestSocket.signedIn(url, local.users.member.auth.authorization);
+    sockets.push(first, second);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/admin/users/${local.users.member.id}/suspend`,
+      headers: local.users.instanceAdmin.auth,
+      payload: { reason: 'spam' },
+    });
+    expect(res.statusCode).toBe(204);
+    for (const socket of [first, second]) expect((await socket.closed).code).toBe(CLOSE_CODES.sessionRevoked);
+    const again = await TestSocket.open(url);
+    sockets.push(again);
+    again.send({ op: 'auth', token: local.users.member.auth.authorization.slice('Bearer '.length) });
+    expect((await again.closed).code).toBe(CLOSE_CODES.sessionRevoked);
+  });
+
+  it('closes a socket whose access token expires, unless auth.refresh renewed it', async () => {
+    const local = await buildSpacesWorld(t, 'expiry');
+    const tokens = new AccessTokens(
+      { privateKey: t.secrets.jwtPrivateKey, publicKey: t.secrets.jwtPublicKey },
+      t.config.publicUrl ?? 'chatalot',
+    );
+    const claims = decodeClaims(local.users.member.auth.authorization);
+    // Issued so that it has about two seconds left.
+    const almostExpired = () => tokens.issue(claims, Date.now() - (ACCESS_TOKEN_TTL_SECS - 2) * 1000);
+    const lapsing = await TestSocket.signedIn(url, `Bearer ${await almostExpired()}`);
+    const renewed = await TestSocket.signedIn(url, `Bearer ${await almostExpired()}`);
+    sockets.push(lapsing, renewed);
+    const refresh = await renewed.request({ op: 'auth.refresh', token: await tokens.issue(claims) });
+    expect(refresh.type).toBe('ack');
+    expect((await lapsing.closed).code).toBe(CLOSE_CODES.tokenExpired);
+    renewed.send({ op: 'ping', ref: 'still-there' });
+    await renewed.next((f) => f.type === 'pong' && f.ref === 'still-there');
+    expect(renewed.ws.readyState).toBe(renewed.ws.OPEN);
+  });
+
   it('allows at most the configured number of sockets per user', async () => {
     const local = await buildSpacesWorld(t, 'many');
     const open: TestSocket[] = [];
@@ -238,3 +278,12 @@ describe.each(DIALECTS)('WebSocket gateway on %s', (dialect) => {
     expect(outsider.frames.some((f) => f.type === 'presence' && f.user_id === id)).toBe(false);
   });
 });
+
+/** The user and session ids inside a test user's bearer token (no verification needed here). */
+function decodeClaims(bearer: string): { userId: string; sessionId: string } {
+  const payload = JSON.parse(Buffer.from(bearer.split('.')[1]!, 'base64url').toString()) as {
+    sub: string;
+    sid: string;
+  };
+  return { userId: payload.sub, sessionId: payload.sid };
+}

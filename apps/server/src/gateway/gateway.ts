@@ -7,6 +7,7 @@ import type { Broker } from '../broker/broker.js';
 import type { DB } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { messagesBetween, withReactions } from '../messages/repo.js';
+import type { DeviceMessageService } from '../device-messages/service.js';
 import type { MessageService } from '../messages/service.js';
 import type { Permissions } from '../permissions/permissions.js';
 import type { SpaceEvents } from '../spaces/events.js';
@@ -25,6 +26,7 @@ export interface GatewayDeps {
   permissions: Permissions;
   authenticator: Authenticator;
   messages: MessageService;
+  deviceMessages: DeviceMessageService;
   state: GatewayState;
   maxSocketsPerUser: number;
   /** PUBLIC_URL: browsers from this origin may connect (besides the server's own host). */
@@ -32,7 +34,18 @@ export interface GatewayDeps {
 }
 
 /** Events on a user's own topic that do not change what they may hear. */
-const NOT_STRUCTURAL = new Set(['presence', 'read', 'typing', 'keys.low', 'session.revoked', 'user.suspended']);
+const NOT_STRUCTURAL = new Set([
+  'presence',
+  'read',
+  'typing',
+  'keys.low',
+  'device.message',
+  'device.added',
+  'device.removed',
+  'identity.changed',
+  'session.revoked',
+  'user.suspended',
+]);
 /** Events on a community or group topic that change who hears which channel. */
 const PLACE_CHANGES = new Set([
   'channel.created',
@@ -69,6 +82,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     db: deps.db,
     registry,
     messages: deps.messages,
+    deviceMessages: deps.deviceMessages,
     presence: new Presence(deps.state, deps.events, deps.db, deps.maxSocketsPerUser),
     authenticator: deps.authenticator,
     permissions: deps.permissions,
@@ -107,7 +121,12 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     }
     for (const userId of users) {
       if (!registry.users.has(userId)) continue;
-      refreshAccess(userId).catch((err: unknown) => app.log.error({ err }, 'gateway access refresh failed'));
+      // Until the access is re-read, events for this user wait: a message committed after a
+      // kick must not reach their sockets on a channel that is about to be dropped.
+      registry.hold(userId);
+      refreshAccess(userId)
+        .catch((err: unknown) => app.log.error({ err }, 'gateway access refresh failed'))
+        .finally(() => registry.release(userId));
     }
   }
 

@@ -50,6 +50,13 @@ const OPS: { [K in Exclude<ClientOp, 'auth'>]: Handler<K> } = {
     channel_id: frame.channel_id,
     seq: await conn.ctx.messages.markRead(conn.actor!, frame.channel_id, frame.seq),
   }),
+  'device.send': (conn, frame) => {
+    const { op: _op, ref: _ref, ...input } = frame;
+    return conn.ctx.deviceMessages.send(conn.actor!, input);
+  },
+  'device.ack': async (conn, frame) => ({
+    deleted: await conn.ctx.deviceMessages.ack(conn.actor!, frame.device_id, frame.ids),
+  }),
   ping: async () => null,
 };
 
@@ -94,7 +101,8 @@ async function authenticate(conn: Connection, frame: Frame<'auth'>): Promise<voi
     conn.close(stop ? CLOSE_CODES.sessionRevoked : CLOSE_CODES.unauthorized, 'Authentication failed');
     return;
   }
-  conn.becomeOpen(session.actor, session.expiresAt);
+  if (!conn.becomeOpen(session.actor, session.expiresAt)) return;
+  conn.deviceId = frame.device_id ?? null;
   if (!(await ctx.presence.socketOpened(conn))) {
     conn.send({
       type: 'error',
@@ -106,6 +114,8 @@ async function authenticate(conn: Connection, frame: Frame<'auth'>): Promise<voi
     conn.close(CLOSE_CODES.tooManySockets, 'Too many sockets');
     return;
   }
+  // Closed meanwhile: its teardown already gave the socket slot back.
+  if (!conn.isOpen) return;
   ctx.registry.addUser(conn);
 
   const access = await topicsOf(ctx.db, conn.userId);

@@ -44,6 +44,11 @@ const CHANNEL_PREFIX = 'channel:';
 export class Registry {
   private readonly topics = new Map<string, TopicEntry>();
   readonly users = new Map<string, Set<Subscriber>>();
+  /** Users whose access is being re-read: events for their subscribers wait here, in order. */
+  private readonly held = new Map<
+    string,
+    { subscriber: Subscriber; topic: string; event: BrokerEvent; raw: string }[]
+  >();
 
   constructor(private readonly deps: RegistryDeps) {}
 
@@ -137,7 +142,28 @@ export class Registry {
     this.deps.onStructural(topic, event);
   }
 
+  /**
+   * Holds back every event for the user's subscribers until `release`: while the gateway re-reads
+   * their access (after a kick, say), nothing may slip out on a topic that is about to be dropped.
+   */
+  hold(userId: string): void {
+    if (!this.held.has(userId)) this.held.set(userId, []);
+  }
+
+  /** Delivers what was held, in arrival order, on the topics each subscriber still listens to. */
+  release(userId: string): void {
+    const queued = this.held.get(userId);
+    this.held.delete(userId);
+    for (const { subscriber, topic, event, raw } of queued ?? []) {
+      if (this.topics.get(topic)?.subscribers.has(subscriber)) subscriber.deliver(topic, event, raw);
+    }
+  }
+
   private fanOut(topic: string, entry: TopicEntry, event: BrokerEvent, raw: string): void {
-    for (const subscriber of [...entry.subscribers]) subscriber.deliver(topic, event, raw);
+    for (const subscriber of [...entry.subscribers]) {
+      const queued = this.held.get(subscriber.userId);
+      if (queued) queued.push({ subscriber, topic, event, raw });
+      else subscriber.deliver(topic, event, raw);
+    }
   }
 }

@@ -1,7 +1,10 @@
-import type { ChannelReadState } from '@chatalot/protocol';
+import type { ChannelReadState as ChannelReadStateSchema } from '@chatalot/protocol';
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { z } from 'zod';
 import type { DB } from '../db/schema.js';
 import type { Db, MessageRow } from './repo.js';
+
+type ChannelReadState = z.infer<typeof ChannelReadStateSchema>;
 
 /**
  * The read side of the REST message routes: history pages, threads, edit history, pins and

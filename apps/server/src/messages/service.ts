@@ -99,6 +99,16 @@ export class MessageService {
     }
     await this.requireWritable(row.channel_id);
     await this.deps.db.transaction().execute(async (trx) => {
+      // The message row first: its write lock serializes concurrent edits (each then counts
+      // the versions committed before it), and the condition keeps an edit racing a delete
+      // from bringing the body back.
+      const updated = await trx
+        .updateTable('messages')
+        .set({ ciphertext, edited_at: now })
+        .where('id', '=', row.id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) throw notFound('No such message');
       const { count } = await trx
         .selectFrom('message_versions')
         .select((eb) => eb.fn.countAll<number>().as('count'))
@@ -116,7 +126,6 @@ export class MessageService {
         .insertInto('message_versions')
         .values({ message_id: row.id, version: Math.max(versions, 1), ciphertext, created_at: now })
         .execute();
-      await trx.updateTable('messages').set({ ciphertext, edited_at: now }).where('id', '=', row.id).execute();
     });
     const [message] = await withReactions(this.deps.db, [(await findMessage(this.deps.db, row.id))!]);
     await this.publish(row.channel_id, { type: 'message.updated', message });
@@ -133,15 +142,21 @@ export class MessageService {
     if (row.sender_id !== actor.userId) await this.deps.permissions.require(actor, 'channel.moderate', row.channel_id);
     if (row.deleted_at !== null) return;
     const now = this.deps.now();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('message_versions').where('message_id', '=', row.id).execute();
-      await trx.deleteFrom('message_reactions').where('message_id', '=', row.id).execute();
-      await trx
+    const deleted = await this.deps.db.transaction().execute(async (trx) => {
+      // The message row first: an edit or reaction committing meanwhile is then either seen
+      // (and removed below) or refused (it finds the message deleted).
+      const updated = await trx
         .updateTable('messages')
         .set({ deleted_at: now, ciphertext: '', mentions: '[]', pinned_at: null, pinned_by: null })
         .where('id', '=', row.id)
-        .execute();
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return false;
+      await trx.deleteFrom('message_versions').where('message_id', '=', row.id).execute();
+      await trx.deleteFrom('message_reactions').where('message_id', '=', row.id).execute();
+      return true;
     });
+    if (!deleted) return;
     await this.publish(row.channel_id, {
       type: 'message.deleted',
       message_id: row.id,
@@ -154,25 +169,37 @@ export class MessageService {
   async react(actor: Actor, messageId: string, emoji: string): Promise<void> {
     const { row } = await this.loadFor(actor, messageId, 'message.react');
     if (row.deleted_at !== null) throw notFound('No such message');
-    const emojis = await this.deps.db
-      .selectFrom('message_reactions')
-      .select('emoji')
-      .distinct()
-      .where('message_id', '=', row.id)
-      .execute();
-    const known = emojis.some((e) => e.emoji === emoji);
-    if (!known && emojis.length >= MESSAGE_LIMITS.distinctReactions) {
-      throw new AppError(
-        'limit_reached',
-        `A message has at most ${MESSAGE_LIMITS.distinctReactions} different reactions`,
-      );
-    }
-    const inserted = await this.deps.db
-      .insertInto('message_reactions')
-      .values({ message_id: row.id, user_id: actor.userId, emoji, created_at: this.deps.now() })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return;
+    const added = await this.deps.db.transaction().execute(async (trx) => {
+      // A no-op write takes the message row's lock until commit: concurrent reactions cannot
+      // both see room for one more emoji, and none lands on a message deleted meanwhile.
+      const locked = await trx
+        .updateTable('messages')
+        .set((eb) => ({ seq: eb.ref('seq') }))
+        .where('id', '=', row.id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(locked.numUpdatedRows) === 0) throw notFound('No such message');
+      const emojis = await trx
+        .selectFrom('message_reactions')
+        .select('emoji')
+        .distinct()
+        .where('message_id', '=', row.id)
+        .execute();
+      const known = emojis.some((e) => e.emoji === emoji);
+      if (!known && emojis.length >= MESSAGE_LIMITS.distinctReactions) {
+        throw new AppError(
+          'limit_reached',
+          `A message has at most ${MESSAGE_LIMITS.distinctReactions} different reactions`,
+        );
+      }
+      const inserted = await trx
+        .insertInto('message_reactions')
+        .values({ message_id: row.id, user_id: actor.userId, emoji, created_at: this.deps.now() })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+    });
+    if (!added) return;
     await this.publish(row.channel_id, { type: 'reaction.added', message_id: row.id, emoji, user_id: actor.userId });
   }
 
@@ -189,29 +216,37 @@ export class MessageService {
   }
 
   /**
-   * Moves the user's read cursor forward (never back). Their other devices always learn of it
-   * (unread counts); the channel only when they share read receipts.
+   * Moves the user's read cursor forward (never back) and returns where it now is. Their other
+   * devices always learn of it (unread counts); the channel only when they share read receipts.
    */
   async markRead(actor: Actor, channelId: string, seq: number): Promise<number> {
     await this.deps.permissions.require(actor, 'message.read', channelId);
     const { last_seq } = await this.channelSettings(channelId);
     const target = Math.min(seq, Number(last_seq));
     const now = this.deps.now();
-    await this.deps.db
+    // Two-argument max() is SQLite only (PostgreSQL has GREATEST); CASE works on both.
+    const { read_seq: readSeq } = await this.deps.db
       .insertInto('read_states')
       .values({ channel_id: channelId, user_id: actor.userId, read_seq: target, updated_at: now })
       .onConflict((oc) =>
         oc.columns(['channel_id', 'user_id']).doUpdateSet((eb) => ({
-          read_seq: eb.fn('max', [eb.ref('read_states.read_seq'), eb.val(target)]),
+          read_seq: eb
+            .case()
+            .when('read_states.read_seq', '>', target)
+            .then(eb.ref('read_states.read_seq'))
+            .else(target)
+            .end(),
           updated_at: now,
         })),
       )
-      .execute();
-    const event = { type: 'read', channel_id: channelId, user_id: actor.userId, seq: target };
+      .returning('read_seq')
+      .executeTakeFirstOrThrow();
+    const seqNow = Number(readSeq);
+    const event = { type: 'read', channel_id: channelId, user_id: actor.userId, seq: seqNow };
     const targets = [topics.user(actor.userId)];
     if (await this.sharesReadReceipts(actor.userId)) targets.push(topics.channel(channelId));
     await this.deps.events.publish(event, ...targets);
-    return target;
+    return seqNow;
   }
 
   /** Loads a message and checks `action` on the message's own channel. */

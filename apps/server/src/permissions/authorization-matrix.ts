@@ -1,7 +1,9 @@
 import { COMMUNITY_MATRIX } from '../communities/authorization-matrix.js';
+import { DEVICE_MESSAGE_MATRIX } from '../device-messages/authorization-matrix.js';
 import { DM_MATRIX } from '../dms/authorization-matrix.js';
 import { GROUP_MATRIX } from '../groups/authorization-matrix.js';
 import { KEY_MATRIX } from '../keys/authorization-matrix.js';
+import { MESSAGE_MATRIX } from '../messages/authorization-matrix.js';
 import type { ActorName, CommunityIds, SpacesWorld } from '../test-support/spaces-world.js';
 
 /** One route of the authorization matrix. */
@@ -165,6 +167,18 @@ export const MATRIX: MatrixCase[] = [
     request: () => ({ url: '/api/admin/invites/UNKNOWNCODE1' }),
   },
   { route: 'GET /api/admin/audit-log', allow: INSTANCE_ADMINS, idor: false },
+  {
+    route: 'POST /api/admin/users/:userId/suspend',
+    allow: INSTANCE_ADMINS,
+    idor: false,
+    request: (w) => ({ url: `/api/admin/users/${w.users.target.id}/suspend`, payload: { reason: 'spam' } }),
+  },
+  {
+    route: 'POST /api/admin/users/:userId/unsuspend',
+    allow: INSTANCE_ADMINS,
+    idor: false,
+    request: (w) => ({ url: `/api/admin/users/${w.users.suspended.id}/unsuspend` }),
+  },
 
   // Communities, invites, members and bans
   ...COMMUNITY_MATRIX,
@@ -177,4 +191,8 @@ export const MATRIX: MatrixCase[] = [
 
   // Identity keys, devices, prekeys and bundles
   ...KEY_MATRIX,
+  ...DEVICE_MESSAGE_MATRIX,
+
+  // Messages: history, sending, edits, reactions, pins, read cursors
+  ...MESSAGE_MATRIX,
 ];

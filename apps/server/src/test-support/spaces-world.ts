@@ -27,6 +27,9 @@ export interface CommunityIds {
   privateChannel: string;
   invite: string;
   groupInvite: string;
+  /** One message in each channel: in A by `member` (public) and `groupMember` (private), in B by B's owner. */
+  publicMessage: string;
+  privateMessage: string;
 }
 
 /**
@@ -34,13 +37,14 @@ export interface CommunityIds {
  * `member` (in the public group only), `groupMember` (also in the private group), a
  * suspended member and a banned ex-member; `outsider` belongs nowhere; `instanceAdmin` is an
  * instance admin in no community. B has its own owner and the same shape, for IDOR checks.
- * `dm` is a DM between `member` and `groupMember`.
+ * `dm` is a DM between `member` and `groupMember`; `dmMessage` is a message of `member` there.
  */
 export interface SpacesWorld {
   users: Record<Exclude<ActorName, 'anonymous'> | 'ownerB' | 'target', TestUser>;
   a: CommunityIds;
   b: CommunityIds;
   dm: string;
+  dmMessage: string;
 }
 
 export async function buildSpacesWorld(t: TestApp, tag: string): Promise<SpacesWorld> {
@@ -89,7 +93,12 @@ export async function buildSpacesWorld(t: TestApp, tag: string): Promise<SpacesW
     .execute();
   const b = await community(db, users.ownerB.id, []);
   const dm = await directMessage(db, users.member.id, users.groupMember.id);
-  return { users, a, b, dm };
+  a.publicMessage = await message(db, a.publicChannel, users.member.id, 'sender_key');
+  a.privateMessage = await message(db, a.privateChannel, users.groupMember.id, 'sender_key');
+  b.publicMessage = await message(db, b.publicChannel, users.ownerB.id, 'sender_key');
+  b.privateMessage = await message(db, b.privateChannel, users.ownerB.id, 'sender_key');
+  const dmMessage = await message(db, dm, users.member.id, 'pairwise');
+  return { users, a, b, dm, dmMessage };
 }
 
 async function community(db: Kysely<DB>, ownerId: string, members: [string, CommunityRole][]): Promise<CommunityIds> {
@@ -102,6 +111,8 @@ async function community(db: Kysely<DB>, ownerId: string, members: [string, Comm
     privateChannel: randomUUID(),
     invite: randomUUID().replace(/-/g, '').slice(0, 12),
     groupInvite: randomUUID().replace(/-/g, '').slice(0, 12),
+    publicMessage: '',
+    privateMessage: '',
   };
   await db
     .insertInto('communities')
@@ -216,5 +227,48 @@ async function directMessage(db: Kysely<DB>, a: string, b: string): Promise<stri
     .insertInto('channel_members')
     .values([a, b].map((user_id) => ({ channel_id: id, user_id, joined_at: now })))
     .execute();
+  return id;
+}
+
+/** A message inserted straight into a channel, taking the channel's next seq. */
+async function message(
+  db: Kysely<DB>,
+  channelId: string,
+  senderId: string,
+  scheme: 'sender_key' | 'pairwise',
+): Promise<string> {
+  const id = randomUUID();
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    const { last_seq: seq } = await trx
+      .updateTable('channels')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+      .where('id', '=', channelId)
+      .returning('last_seq')
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('messages')
+      .values({
+        id,
+        channel_id: channelId,
+        seq,
+        sender_id: senderId,
+        nonce: `world-${id}`,
+        ciphertext: Buffer.from(`hello from ${senderId}`).toString('base64'),
+        scheme,
+        distribution_id: null,
+        device_id: null,
+        reply_to: null,
+        thread_root: null,
+        forwarded_from: null,
+        created_at: now,
+        edited_at: null,
+        deleted_at: null,
+        expires_at: null,
+        pinned_at: null,
+        pinned_by: null,
+      })
+      .execute();
+  });
   return id;
 }

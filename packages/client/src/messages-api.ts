@@ -1,0 +1,34 @@
+import { MESSAGE_LIMITS, MessagePage, type HistoryQuery, type Message } from '@chatalot/protocol';
+import type { z } from 'zod';
+import type { AuthClient } from './auth-client.js';
+import type { HttpClient } from './http-client.js';
+
+export type MessagePageResult = z.infer<typeof MessagePage>;
+export type HistoryQueryInput = Partial<z.input<typeof HistoryQuery>>;
+
+/** Anything that makes typed requests: an AuthClient (signed in, refreshing) or a bare HttpClient. */
+export type MessagesTransport = Pick<AuthClient, 'authed'> | Pick<HttpClient, 'request'>;
+
+/**
+ * Message history over REST (`GET /api/channels/:channelId/messages`): pages of at most 100,
+ * by sequence number. Messages are sent over the WebSocket (GatewayClient); this is what a
+ * client reads to fill gaps, to catch up after `resume.gap`, and to scroll back.
+ */
+export class MessagesApi {
+  constructor(private readonly transport: MessagesTransport) {}
+
+  /** `after` a seq (ascending) or `before` it (the newest ones below it, still ascending). */
+  history(channelId: string, query: HistoryQueryInput = {}): Promise<MessagePageResult> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const qs = params.toString();
+    const path = `/api/channels/${encodeURIComponent(channelId)}/messages${qs ? `?${qs}` : ''}`;
+    const options = { response: MessagePage };
+    return 'authed' in this.transport ? this.transport.authed(path, options) : this.transport.request(path, options);
+  }
+
+  /** Up to 100 messages after `seq`, ascending: what GatewayClient's `fetchHistory` wants. */
+  async after(channelId: string, seq: number): Promise<Message[]> {
+    return (await this.history(channelId, { after: seq, limit: MESSAGE_LIMITS.historyPage })).messages;
+  }
+}
