@@ -12,18 +12,32 @@ export interface LoadResult {
 /**
  * Closed-loop HTTP load: `concurrency` keep-alive connections each send the next request as
  * soon as the previous answer arrives, for `seconds`. Latency percentiles over all requests.
+ * With `clients`, each request carries `X-Forwarded-For` from a pool of that many addresses
+ * (the server trusts loopback as a proxy by default), so per-IP rate limits see many clients
+ * each within their allowance, as in production, instead of one client being throttled.
  */
-export async function runLoad(url: string, concurrency: number, seconds: number): Promise<LoadResult> {
+export async function runLoad(
+  url: string,
+  concurrency: number,
+  seconds: number,
+  options: { clients?: number } = {},
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
 
+  let sent = 0;
+  const headers = () => {
+    if (!options.clients) return {};
+    const n = sent++ % options.clients;
+    return { 'x-forwarded-for': `10.99.${n >> 8}.${n & 255}` };
+  };
   const once = () =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
-      const req = request(url, { agent }, (res) => {
+      const req = request(url, { agent, headers: headers() }, (res) => {
         res.resume();
         res.on('end', () => {
           if (res.statusCode === 200) latencies.push(performance.now() - t0);

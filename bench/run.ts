@@ -1,104 +1,200 @@
-// npm run bench [-- --quick]: measures Chatalot against the bare runtime on this machine, in
-// one run, and writes a Markdown table and JSON under bench/results/. Ratios, not absolute
-// numbers, are what compare across machines. Scenarios so far: `http` (GET /api/health,
-// closed loop, keep-alive). The gateway scenarios (fan-out, idle sockets, history, login)
-// join when those features exist.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+// npm run bench [-- --quick] [--scenarios=http,idle,fanout] [--targets=ws-floor,chatalot,…]
+//                [--members=50,500] [--sockets=1000,5000] [--cpu-prof=DIR] [--note=TEXT]
+//
+// Measures Chatalot against the bare runtime on this machine, in one run, and writes a Markdown
+// table and JSON under bench/results/. Ratios, not absolute numbers, are what compare across
+// machines. The load generator (this process) and the servers are pinned to different CPUs;
+// every process started here is stopped in `finally`; everything stays on 127.0.0.1.
+//
+// Scenarios: `http` (GET /api/health: chatalot vs a bare node:http server), `idle`
+// (authenticated sockets held: RSS per connection, connect rate), `fanout` (one channel, rate
+// stepped up: highest sustained rate, p50/p99, server CPU per delivery). Targets sit behind
+// bench/targets/target.ts: ws-floor, chatalot (SQLite), chatalot-pg, chatalot-2proc, and the
+// XMPP reference servers when installed.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { runLoad, type LoadResult } from './load.js';
+import { PINNING, pinSelf, ROOT, stopAll } from './lib/procs.js';
+import { computeRatios, markdown, type Report, type TargetResult } from './report.js';
+import { runFanout } from './scenarios/fanout.js';
+import { runHttp } from './scenarios/http.js';
+import { runIdle } from './scenarios/idle.js';
+import { chatalot, chatalot2proc, chatalotPg } from './targets/chatalot.js';
+import type { Target } from './targets/target.js';
+import { wsFloor } from './targets/ws-floor.js';
+import { ejabberd, prosody } from './targets/xmpp.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const quick = process.argv.includes('--quick');
-const SECONDS = quick ? 3 : 10;
-const CONCURRENCY = [1, 32];
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const listArg = (name: string) =>
+  args
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(',')
+    .filter(Boolean);
 
-interface Target {
-  name: string;
-  command: string[];
-  env: Record<string, string>;
+const numbers = (name: string) => listArg(name)?.map(Number);
+
+const PLAN = quick
+  ? {
+      httpSeconds: 2,
+      idleLevels: [1000],
+      holdSeconds: 1.5,
+      fanoutMembers: [50],
+      stepSeconds: 1.5,
+      warmupSeconds: 1,
+      drainMs: 700,
+      firstRate: 50,
+      // No new fan-out step after this; the whole quick run stays within about two minutes.
+      budgetSeconds: 110,
+    }
+  : {
+      httpSeconds: 10,
+      idleLevels: [1000, 5000, 10_000],
+      holdSeconds: 5,
+      fanoutMembers: [50, 500, 2000],
+      stepSeconds: 4,
+      warmupSeconds: 3,
+      drainMs: 2000,
+      firstRate: 20,
+      budgetSeconds: 15 * 60,
+    };
+/** `--cpu-prof=DIR`: the servers of the idle/fanout targets write CPU profiles there (see cpuprofile-summary.ts). */
+const profileDir = listArg('cpu-prof')?.[0];
+// --members=50,500 and --sockets=1000,5000 replace the plan's fan-out sizes and idle levels.
+PLAN.fanoutMembers = numbers('members') ?? PLAN.fanoutMembers;
+PLAN.idleLevels = numbers('sockets') ?? PLAN.idleLevels;
+const scenarios = new Set(listArg('scenarios') ?? ['http', 'idle', 'fanout']);
+const ALL_TARGETS: Target[] = [wsFloor, chatalot, chatalotPg, chatalot2proc, ejabberd, prosody];
+const wanted = listArg('targets');
+const targets = wanted ? ALL_TARGETS.filter((t) => wanted.includes(t.name)) : ALL_TARGETS;
+
+/** What the reader must know to read the figures; says so when the machine was busy with other work. */
+function note(load: number[]): string {
+  const n = cpus().length;
+  const busy = Math.max(load[0] ?? 0, load[1] ?? 0) > n * 0.5;
+  const extra = args.find((a) => a.startsWith('--note='))?.slice('--note='.length);
+  return [
+    busy
+      ? `The machine was shared and busy (load average ${load.map((l) => l.toFixed(1)).join(' ')} on ${n} CPUs, ` +
+        'e.g. other developers running test suites): absolute figures are noisy and only roughly repeatable.'
+      : 'Absolute figures depend on this machine.',
+    'Compare ratios within one run.',
+    extra,
+    'Server CPU is the Chatalot (or floor) processes only (PostgreSQL backends listed separately, Redis not counted).',
+    'Fan-out senders are spread so no socket sends over 10 msg/s (the gateway allowance): a channel of N members tops ' +
+      'out at N × 10 msg/s for every target.',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
-const targets: Target[] = [
-  {
-    name: 'chatalot',
-    command: ['scripts/start.mjs'],
-    env: { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'chatalot-bench-')), LOG_LEVEL: 'warn' },
-  },
-  { name: 'node-http-floor', command: ['--import', 'tsx', 'bench/floor-http.ts'], env: {} },
-];
-
-/** Starts a target on 127.0.0.1 and a free port; resolves with its URL and a stop function. */
-function start(target: Target): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, target.command, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LISTEN_ADDR: '127.0.0.1:0', ...target.env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function runTarget(target: Target, deadline: number): Promise<TargetResult> {
+  const result: TargetResult = { name: target.name, description: target.description };
+  const reason = await target.unavailable();
+  if (reason) {
+    result.skipped = reason;
+    process.stdout.write(`${target.name}: skipped: ${reason}\n`);
+    return result;
+  }
+  if (performance.now() > deadline) {
+    result.skipped = 'the run’s time budget was used up';
+    return result;
+  }
+  process.stdout.write(`${target.name}: starting\n`);
+  const t0 = performance.now();
+  const running = await target.start({
+    cpus: PINNING.server,
+    nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${target.name} did not start`)), 120_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /is running at (http:\/\/\S+)/.exec(out);
-      if (!match) return;
-      clearTimeout(timer);
-      resolve({
-        url: match[1]!,
-        stop: async () => {
-          child.kill('SIGTERM');
-          await exited;
-        },
+  result.startSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
+  try {
+    if (scenarios.has('idle')) {
+      result.idle = await runIdle(running, {
+        levels: PLAN.idleLevels,
+        holdSeconds: PLAN.holdSeconds,
+        concurrency: 50,
+        phaseSeconds: 60,
       });
-    });
-    child.once('exit', () => reject(new Error(`${target.name} exited before starting:\n${out}`)));
-  });
+    }
+    if (scenarios.has('fanout')) {
+      result.fanout = [];
+      for (const members of PLAN.fanoutMembers) {
+        if (performance.now() > deadline) break;
+        result.fanout.push(
+          await runFanout(running, {
+            members,
+            stepSeconds: PLAN.stepSeconds,
+            warmupSeconds: PLAN.warmupSeconds,
+            drainMs: PLAN.drainMs,
+            firstRate: PLAN.firstRate,
+            deadline,
+          }),
+        );
+      }
+    }
+  } catch (err) {
+    result.error = (err as Error).message;
+    process.stdout.write(`${target.name}: failed: ${result.error}\n`);
+  } finally {
+    await running.stop();
+  }
+  return result;
 }
 
 async function main(): Promise<void> {
-  const results: Record<string, Record<string, LoadResult>> = {};
-  for (const target of targets) {
-    const running = await start(target);
-    try {
-      await runLoad(`${running.url}/api/health`, 8, 1); // warm-up
-      results[target.name] = {};
-      for (const c of CONCURRENCY) {
-        results[target.name]![`c${c}`] = await runLoad(`${running.url}/api/health`, c, SECONDS);
-        process.stdout.write(`${target.name} c=${c}: ${results[target.name]![`c${c}`]!.perSecond.toFixed(0)} req/s\n`);
-      }
-    } finally {
-      await running.stop();
-    }
+  pinSelf();
+  const started = performance.now();
+  const deadline = started + PLAN.budgetSeconds * 1000;
+  const loadStart = loadavg();
+  const report: Partial<Report> = {};
+  if (scenarios.has('http')) {
+    process.stdout.write('http: chatalot vs node-http-floor\n');
+    report.http = await runHttp(PLAN.httpSeconds, PINNING.server);
+  }
+  const results: TargetResult[] = [];
+  if (scenarios.has('idle') || scenarios.has('fanout')) {
+    for (const target of targets) results.push(await runTarget(target, deadline));
   }
 
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-  const machine = {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: ROOT }).toString().trim();
+  const full: Report = {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedChanges: git('status', '--porcelain') !== '',
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadavg: { start: loadStart, end: loadavg() },
+    },
+    run: quick ? 'quick' : 'full',
+    elapsedSeconds: (performance.now() - started) / 1000,
+    pinning: PINNING.note,
+    note: note(loadStart),
+    plan: { ...PLAN, scenarios: [...scenarios] },
+    ...report,
+    targets: results,
+    ratios: computeRatios(results),
   };
-  const rows = CONCURRENCY.map((c) => {
-    const a = results.chatalot![`c${c}`]!;
-    const f = results['node-http-floor']![`c${c}`]!;
-    return `| http GET /api/health | ${c} | ${a.perSecond.toFixed(0)} | ${a.p50Ms.toFixed(2)} / ${a.p99Ms.toFixed(2)} | ${f.perSecond.toFixed(0)} | ${f.p50Ms.toFixed(2)} / ${f.p99Ms.toFixed(2)} | ${(a.perSecond / f.perSecond).toFixed(2)} |`;
-  });
-  const table = [
-    `Commit ${commit}, ${machine.cpus} × ${machine.cpu}, ${machine.memGiB} GiB, Node ${machine.node}, ${SECONDS} s per step. Load generator and servers share the machine.`,
-    '',
-    '| scenario | concurrency | chatalot req/s | chatalot p50 / p99 ms | floor req/s | floor p50 / p99 ms | chatalot / floor |',
-    '|---|---|---|---|---|---|---|',
-    ...rows,
-  ].join('\n');
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  writeFileSync(
-    path.join(ROOT, 'bench/results', `${stamp}.json`),
-    JSON.stringify({ commit, machine, seconds: SECONDS, results }, null, 2),
-  );
-  writeFileSync(path.join(ROOT, 'bench/results', `${stamp}.md`), `${table}\n`);
-  process.stdout.write(`\n${table}\n`);
+  const table = markdown(full);
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = full.date.replace(/[:.]/g, '-');
+  writeFileSync(path.join(dir, `${stamp}.json`), `${JSON.stringify(full, null, 2)}\n`);
+  writeFileSync(path.join(dir, `${stamp}.md`), `${table}\n`);
+  process.stdout.write(`\n${table}\nWritten to bench/results/${stamp}.{json,md}\n`);
 }
 
-await main();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+try {
+  await main();
+} finally {
+  await stopAll();
+}

@@ -47,3 +47,5 @@ export {
   type SignedOutReason,
   type TotpConfirmInput,
 } from './auth-client.js';
+// End-to-end encryption: key storage, device registration, encrypted messaging (src/e2e/README.md).
+export * from './e2e/index.js';

@@ -39,6 +39,8 @@ export const CLOSE_CODES = {
   slowConsumer: 4008,
   /** The server is restarting: reconnect and resume. */
   goingAway: 1001,
+  /** The server failed (e.g. its database is unreachable): reconnect later with backoff. */
+  serverError: 1011,
 } as const;
 
 const Ref = z.string().min(1).max(64);

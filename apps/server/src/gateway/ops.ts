@@ -139,12 +139,17 @@ async function authenticate(conn: Connection, frame: Frame<'auth'>): Promise<voi
 
 /** `resume` on an open socket: replays each named channel from the client's seq. */
 async function resume(conn: Connection, cursors: z.infer<typeof ChannelCursor>[]): Promise<void> {
-  const mine = cursors.filter((c) => conn.seen.has(c.channel_id) && !conn.replaying.has(c.channel_id));
-  for (const c of mine) conn.replaying.set(c.channel_id, []);
-  for (const c of mine) {
-    conn.seen.set(c.channel_id, c.seq);
-    await replay(conn, c.channel_id, c.seq);
-    conn.flushReplay(c.channel_id);
+  // One cursor per channel, the last one given (as in the auth frame).
+  const wanted = new Map(cursors.map((c) => [c.channel_id, c.seq]));
+  const mine = [...wanted].filter(([id]) => conn.seen.has(id) && !conn.replaying.has(id));
+  for (const [id] of mine) conn.replaying.set(id, []);
+  const ids = mine.map(([id]) => id);
+  const latest = await lastSeqs(conn.ctx.db, ids);
+  for (const [id, seq] of mine) {
+    // A cursor past the channel's last seq must not hold back its live messages.
+    conn.seen.set(id, Math.min(seq, latest.get(id) ?? 0));
+    await replay(conn, id, seq);
+    conn.flushReplay(id);
   }
 }
 
