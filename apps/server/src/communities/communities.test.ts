@@ -22,9 +22,27 @@ describe.each(DIALECTS)('community creation mode on %s', (dialect) => {
     const res = await call(admin, 'POST', '/api/communities', { name: 'Mine', description: 'About' });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ name: 'Mine', description: 'About', my_role: 'owner', member_count: 1 });
-    // Nothing else is created with it: groups come from their own routes.
-    const groups = await t.db.database.db.selectFrom('groups').selectAll().execute();
-    expect(groups).toEqual([]);
+    // It comes with one public group, General, whose #general channel the owner is in.
+    const communityId = (res.json() as { id: string }).id;
+    const groups = await t.db.database.db
+      .selectFrom('groups')
+      .select(['id', 'name', 'visibility'])
+      .where('community_id', '=', communityId)
+      .execute();
+    expect(groups).toEqual([expect.objectContaining({ name: 'General', visibility: 'public' })]);
+    const channels = await t.db.database.db
+      .selectFrom('channels')
+      .select('name')
+      .where('group_id', '=', groups[0]!.id)
+      .execute();
+    expect(channels).toEqual([{ name: 'general' }]);
+    const membership = await t.db.database.db
+      .selectFrom('group_members')
+      .select('role')
+      .where('group_id', '=', groups[0]!.id)
+      .where('user_id', '=', admin.id)
+      .executeTakeFirst();
+    expect(membership).toEqual({ role: 'admin' });
   });
 });
 

@@ -9,6 +9,7 @@ import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
 import type { SpacesDeps } from '../spaces/deps.js';
 import { topics } from '../spaces/events.js';
+import { insertGroup } from '../groups/repo.js';
 import { releaseAssetIfUnused } from '../media/asset-usage.js';
 import { addMember, listCommunitiesOf, loadCommunity, memberIds } from './repo.js';
 import { themeForStorage } from './theme-field.js';
@@ -53,6 +54,19 @@ export function registerCommunityCoreRoutes(ctx: RouteContext, deps: SpacesDeps)
           })
           .execute();
         await addMember(trx, id, actor.userId, 'owner', now);
+        // Every community starts with somewhere to talk: a public "General" group with #general,
+        // which everyone who joins enters automatically.
+        await insertGroup(trx, {
+          communityId: id,
+          name: 'General',
+          description: '',
+          visibility: 'public',
+          discoverable: true,
+          createdBy: actor.userId,
+          personalOwnerId: null,
+          adminId: actor.userId,
+          now,
+        });
       });
       await deps.audit.record('community_created', auditSource(request), {
         actorId: actor.userId,

@@ -145,7 +145,14 @@ describe.each(DIALECTS)('community invites on %s', (dialect) => {
       .select(['group_id', 'role'])
       .where('user_id', '=', user.id)
       .execute();
-    expect(rows.map((r) => r.group_id).sort()).toEqual([pub1.id, pub2.id].sort());
+    // The community's own General group is public too.
+    const general = await db()
+      .selectFrom('groups')
+      .select('id')
+      .where('community_id', '=', a.id)
+      .where('name', '=', 'General')
+      .execute();
+    expect(rows.map((r) => r.group_id).sort()).toEqual([pub1.id, pub2.id, ...general.map((g) => g.id)].sort());
     expect(rows.every((r) => r.role === 'member')).toBe(true);
     expect(events.types(topics.group(pub1.id))).toEqual(['member.joined']);
     await events.stop();
