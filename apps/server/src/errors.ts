@@ -67,10 +67,22 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
   return undefined;
 }
 
+/**
+ * Input that passed the schemas but that PostgreSQL cannot store or compare, such as a NUL
+ * character in an id (22021) or text it cannot read as the column's type (22P02): the
+ * client's fault, answered as such rather than as a server error. SQLite accepts both.
+ */
+export function fromDatabaseError(err: unknown): AppError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '22021' || code === '22P02')
+    return badRequest('The request contains characters or values that cannot be stored');
+  return undefined;
+}
+
 /** Installs the one error handler and the JSON 404 for unknown routes. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const appError = err instanceof AppError ? err : fromFastifyError(err);
+    const appError = err instanceof AppError ? err : (fromFastifyError(err) ?? fromDatabaseError(err));
     if (appError) {
       if (appError.headers) void reply.headers(appError.headers);
       return reply.status(appError.status).send(appError.toBody());

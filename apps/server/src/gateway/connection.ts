@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, GATEWAY, type ClientFrame, type ServerFrame } from '@chatalot/protocol';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../auth/authenticate.js';
-import { AppError } from '../errors.js';
+import { AppError, fromDatabaseError } from '../errors.js';
 import type { UserTopics } from './access.js';
 import type { GatewayContext } from './context.js';
 import { parseFrame, refOf } from './frames.js';
@@ -185,8 +185,9 @@ export class Connection implements Subscriber {
     try {
       await runOp(this, frame);
     } catch (err) {
-      if (!(err instanceof AppError)) this.ctx.log.error({ err, op: frame.op }, 'gateway op failed');
-      this.send(errorFrame(frame.ref ?? null, frame.op, err));
+      const known = err instanceof AppError ? err : fromDatabaseError(err);
+      if (!known) this.ctx.log.error({ err, op: frame.op }, 'gateway op failed');
+      this.send(errorFrame(frame.ref ?? null, frame.op, known ?? err));
     }
   }
 

@@ -144,29 +144,10 @@ export class Permissions {
       channel: null,
       channelMember: false,
     };
-    let groupId: string | null = kind === 'group' ? id : null;
+    const groupId: string | null = kind === 'group' ? id : null;
     let communityId: string | null = kind === 'community' ? id : null;
 
-    if (kind === 'channel') {
-      facts.channel =
-        (await this.db
-          .selectFrom('channels')
-          .select(['id', 'kind', 'group_id', 'read_only', 'archived_at'])
-          .where('id', '=', id)
-          .executeTakeFirst()) ?? null;
-      if (!facts.channel) throw notFound('No such channel');
-      if (facts.channel.group_id === null) {
-        facts.channelMember = await this.exists(
-          this.db
-            .selectFrom('channel_members')
-            .select('user_id')
-            .where('channel_id', '=', id)
-            .where('user_id', '=', actor.userId),
-        );
-        return facts;
-      }
-      groupId = facts.channel.group_id;
-    }
+    if (kind === 'channel') return this.channelFacts(actor, id, facts);
     if (groupId) {
       facts.group =
         (await this.db
@@ -201,6 +182,81 @@ export class Permissions {
         .where('community_id', '=', facts.community.id)
         .where('user_id', '=', actor.userId),
     );
+    return facts;
+  }
+
+  /**
+   * A channel's facts in one query (every message operation asks about a channel, so this is
+   * the hot path): the channel, its group and community, and the actor's DM membership, group
+   * role, community role and ban, each by a left join on the actor's id.
+   */
+  private async channelFacts(actor: Actor, id: string, facts: PlaceFacts): Promise<PlaceFacts> {
+    const row = await this.db
+      .selectFrom('channels as c')
+      .leftJoin('channel_members as dm', (j) =>
+        j.onRef('dm.channel_id', '=', 'c.id').on('dm.user_id', '=', actor.userId),
+      )
+      .leftJoin('groups as g', 'g.id', 'c.group_id')
+      .leftJoin('group_members as gm', (j) => j.onRef('gm.group_id', '=', 'g.id').on('gm.user_id', '=', actor.userId))
+      .leftJoin('communities as co', 'co.id', 'g.community_id')
+      .leftJoin('community_members as m', (j) =>
+        j.onRef('m.community_id', '=', 'co.id').on('m.user_id', '=', actor.userId),
+      )
+      .leftJoin('community_bans as b', (j) =>
+        j.onRef('b.community_id', '=', 'co.id').on('b.user_id', '=', actor.userId),
+      )
+      .select([
+        'c.id',
+        'c.kind',
+        'c.group_id',
+        'c.read_only',
+        'c.archived_at',
+        'dm.user_id as dm_member',
+        'g.id as g_id',
+        'g.community_id as g_community_id',
+        'g.visibility as g_visibility',
+        'g.personal_owner_id as g_personal_owner_id',
+        'g.members_can_invite as g_members_can_invite',
+        'gm.role as group_role',
+        'co.id as co_id',
+        'co.owner_id as co_owner_id',
+        'co.who_can_create_groups as co_who_can_create_groups',
+        'co.who_can_create_invites as co_who_can_create_invites',
+        'm.role as community_role',
+        'b.user_id as banned_user',
+      ])
+      .where('c.id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('No such channel');
+    facts.channel = {
+      id: row.id,
+      kind: row.kind,
+      group_id: row.group_id,
+      read_only: row.read_only,
+      archived_at: row.archived_at,
+    };
+    if (row.group_id === null) {
+      facts.channelMember = row.dm_member !== null;
+      return facts;
+    }
+    if (row.g_id === null) throw notFound('No such group');
+    facts.group = {
+      id: row.g_id,
+      community_id: row.g_community_id!,
+      visibility: row.g_visibility!,
+      personal_owner_id: row.g_personal_owner_id,
+      members_can_invite: row.g_members_can_invite!,
+    };
+    facts.groupRole = row.group_role;
+    if (row.co_id === null) throw notFound('No such channel');
+    facts.community = {
+      id: row.co_id,
+      owner_id: row.co_owner_id!,
+      who_can_create_groups: row.co_who_can_create_groups!,
+      who_can_create_invites: row.co_who_can_create_invites!,
+    };
+    facts.communityRole = row.community_role;
+    facts.banned = row.banned_user !== null;
     return facts;
   }
 
