@@ -166,7 +166,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAccountImageRoutes(ctx, { db, accounts, users, assets });
   const permissions = new Permissions(db);
   const events = new SpaceEvents(deps.broker);
-  registerSpaceRoutes(ctx, { db, permissions, audit, events, assets, config, now: Date.now });
+  const gatewayState = deps.gatewayState ?? new MemoryGatewayState();
+  const presence = (ids: readonly string[]) => gatewayState.publicPresence(ids, Date.now());
+  registerSpaceRoutes(ctx, { db, permissions, audit, events, assets, config, now: Date.now, presence });
   registerSuspensionRoutes(ctx, { db, audit, sessions, events });
   const messages = new MessageService({ db, permissions, events, now: Date.now });
   const deviceMessages = new DeviceMessageService({ db, events, now: Date.now });
@@ -180,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authenticator,
     messages,
     deviceMessages,
-    state: deps.gatewayState ?? new MemoryGatewayState(),
+    state: gatewayState,
     maxSocketsPerUser: config.maxSocketsPerUser,
     publicUrl: config.publicUrl,
   });

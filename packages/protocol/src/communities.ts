@@ -131,6 +131,8 @@ export const CommunityMember = z
     role: CommunityRole,
     nickname: z.string().nullable(),
     joined_at: z.number().int(),
+    /** Live presence as others see it (`invisible` reads as `offline`). */
+    presence: z.enum(['online', 'idle', 'dnd', 'offline']),
   })
   .meta({ id: 'CommunityMember' });
 

@@ -24,6 +24,7 @@ export const UserCard = z
 
 /** Presence as others see it: `invisible` is never shown, it reads as `offline`. */
 export const PublicPresence = z.enum(['online', 'idle', 'dnd', 'offline']);
+export type PublicPresence = z.infer<typeof PublicPresence>;
 
 /** A user's public profile, visible to people who share a community with them. */
 export const UserProfile = z

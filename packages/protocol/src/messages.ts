@@ -126,7 +126,7 @@ export const MessageAck = z
   .meta({ id: 'MessageAck' });
 export type MessageAck = z.infer<typeof MessageAck>;
 
-/** History: `after` a sequence (ascending) or `before` it (descending, newest first), ≤100. */
+/** History: the page after a sequence, the page just below one (`before`), or the newest page; always ascending, ≤100. */
 export const HistoryQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   after: z.coerce.number().int().min(0).optional(),

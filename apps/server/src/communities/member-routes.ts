@@ -40,7 +40,8 @@ export function registerCommunityMemberRoutes(ctx: RouteContext, deps: SpacesDep
   const memberView = async (communityId: string, userId: string) => {
     const row: MemberRow | undefined = await members(communityId).where('m.user_id', '=', userId).executeTakeFirst();
     if (!row) throw notFound('That user is not a member of this community');
-    return toMember(row);
+    const live = await deps.presence([userId]);
+    return toMember(row, live.get(userId) ?? 'offline');
   };
 
   addRoute(
@@ -65,8 +66,9 @@ export function registerCommunityMemberRoutes(ctx: RouteContext, deps: SpacesDep
         .limit(query.limit + 1)
         .execute();
       const page = rows.slice(0, query.limit);
+      const live = await deps.presence(page.map((r) => r.user_id));
       return {
-        members: page.map(toMember),
+        members: page.map((r) => toMember(r, live.get(r.user_id) ?? 'offline')),
         next_cursor: rows.length > query.limit ? (page.at(-1)?.username_lower ?? null) : null,
       };
     },

@@ -57,6 +57,7 @@ describe.each(DIALECTS)('community members on %s', (dialect) => {
       role: 'moderator',
       nickname: null,
       joined_at: expect.any(Number),
+      presence: 'offline',
     });
     const first = (await call(u('member'), 'GET', `/api/communities/${a.id}/members?limit=4`)).json();
     expect(first.members).toHaveLength(4);

@@ -1,4 +1,4 @@
-import type { Community, CommunityBan, CommunityInvite, CommunityMember } from '@chatalot/protocol';
+import type { Community, CommunityBan, CommunityInvite, CommunityMember, PublicPresence } from '@chatalot/protocol';
 import type { Selectable } from 'kysely';
 import type { z } from 'zod';
 import type { CommunitiesTable, CommunityInvitesTable, CommunityRole } from '../db/schema.js';
@@ -66,7 +66,7 @@ export interface MemberRow {
   joined_at: number;
 }
 
-export const toMember = (row: MemberRow): z.input<typeof CommunityMember> => ({
+export const toMember = (row: MemberRow, presence: PublicPresence): z.input<typeof CommunityMember> => ({
   user_id: row.user_id,
   username: row.username,
   display_name: row.display_name,
@@ -74,6 +74,7 @@ export const toMember = (row: MemberRow): z.input<typeof CommunityMember> => ({
   role: row.role,
   nickname: row.nickname,
   joined_at: row.joined_at,
+  presence,
 });
 
 export interface BanRow {

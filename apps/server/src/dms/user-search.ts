@@ -91,7 +91,8 @@ export function registerUserRoutes(ctx: RouteContext, deps: SpacesDeps, reach: R
       if (!(await reach.canSee(actor, params.userId))) throw notFound('No such user');
       const row = await deps.db.selectFrom('users').selectAll().where('id', '=', params.userId).executeTakeFirst();
       if (!row) throw notFound('No such user');
-      return toUserProfile(row);
+      const live = await deps.presence([row.id]);
+      return toUserProfile(row, live.get(row.id) ?? 'offline');
     },
   );
 }

@@ -15,13 +15,10 @@ export function toUserCard(row: CardRow): UserCard {
 }
 
 /**
- * A public profile. `invisible` reads as `offline` so nobody can tell an invisible user from
- * one who is away; an unknown stored value falls back to `offline` too.
+ * A public profile with live presence (from the gateway state, where `invisible` and "no
+ * socket" both read as `offline`).
  */
-export function toUserProfile(row: Selectable<UsersTable>): UserProfile {
-  const presence = ['online', 'idle', 'dnd'].includes(row.presence)
-    ? (row.presence as 'online' | 'idle' | 'dnd')
-    : 'offline';
+export function toUserProfile(row: Selectable<UsersTable>, presence: UserProfile['presence']): UserProfile {
   return {
     ...toUserCard(row),
     banner_url: assetUrl(row.banner_asset),

@@ -269,8 +269,25 @@ describe.each(DIALECTS)('WebSocket gateway on %s', (dialect) => {
     sockets.push(alice);
     const id = local.users.member.id;
     expect(await watcher.next((f) => f.type === 'presence' && f.user_id === id)).toMatchObject({ status: 'online' });
+    // The member list and the profile say the same, for someone who opens them now.
+    const listed = async () => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/communities/${local.a.community}/members`,
+        headers: local.users.groupMember.auth,
+      });
+      return (res.json() as { members: { user_id: string; presence: string }[] }).members.find((m) => m.user_id === id)
+        ?.presence;
+    };
+    const profile = async () =>
+      (await t.app.inject({ method: 'GET', url: `/api/users/${id}`, headers: local.users.groupMember.auth })).json()
+        .presence as string;
+    expect(await listed()).toBe('online');
+    expect(await profile()).toBe('online');
     await alice.request({ op: 'presence.set', status: 'invisible' });
     expect(await watcher.next((f) => f.type === 'presence' && f.user_id === id)).toMatchObject({ status: 'offline' });
+    expect(await listed()).toBe('offline');
+    expect(await profile()).toBe('offline');
     await alice.request({ op: 'presence.set', status: 'dnd' });
     expect(await watcher.next((f) => f.type === 'presence' && f.user_id === id)).toMatchObject({ status: 'dnd' });
     alice.close();

@@ -1,3 +1,4 @@
+import type { PublicPresence } from '@chatalot/protocol';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
@@ -15,4 +16,6 @@ export interface SpacesDeps {
   assets: PublicAssetStore;
   config: Pick<Config, 'communityCreationMode'>;
   now: () => number;
+  /** Live presence as others see it, from the gateway's shared state. */
+  presence: (userIds: readonly string[]) => Promise<Map<string, PublicPresence>>;
 }
