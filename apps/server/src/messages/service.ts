@@ -37,7 +37,8 @@ export class MessageService {
 
     const facts = await this.deps.permissions.require(actor, 'message.send', input.channel_id);
     const moderator = atLeast(this.deps.permissions.effectiveRole(actor, facts), 'moderator');
-    const channel = await this.channelSettings(input.channel_id);
+    // The permission check read the channel's settings too: one query for both.
+    const channel = facts.channel!;
     if (channel.archived_at !== null) throw new AppError('channel_archived', 'This channel is archived');
     if (channel.read_only === 1 && !moderator) {
       throw new AppError('channel_read_only', 'Only moderators can post in this channel');

@@ -24,7 +24,15 @@ export interface PlaceFacts {
     members_can_invite: number;
   } | null;
   groupRole: 'admin' | 'member' | null;
-  channel: { id: string; kind: string; group_id: string | null; read_only: number; archived_at: number | null } | null;
+  channel: {
+    id: string;
+    kind: string;
+    group_id: string | null;
+    read_only: number;
+    archived_at: number | null;
+    slow_mode_secs: number;
+    message_ttl_secs: number | null;
+  } | null;
   /** For DMs: whether the actor is one of its members. */
   channelMember: boolean;
 }
@@ -211,6 +219,8 @@ export class Permissions {
         'c.group_id',
         'c.read_only',
         'c.archived_at',
+        'c.slow_mode_secs',
+        'c.message_ttl_secs',
         'dm.user_id as dm_member',
         'g.id as g_id',
         'g.community_id as g_community_id',
@@ -234,6 +244,8 @@ export class Permissions {
       group_id: row.group_id,
       read_only: row.read_only,
       archived_at: row.archived_at,
+      slow_mode_secs: row.slow_mode_secs,
+      message_ttl_secs: row.message_ttl_secs,
     };
     if (row.group_id === null) {
       facts.channelMember = row.dm_member !== null;
