@@ -28,6 +28,18 @@ const seqs = (messages: Message[]) => messages.map((m) => m.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('ChannelCursors', () => {
+  it('starts a channel the socket was just given at the seq the server named, keeping known cursors', () => {
+    const c = new ChannelCursors([{ channel_id: 'c1', seq: 4 }]);
+    c.add([
+      { channel_id: 'c1', last_seq: 9 },
+      { channel_id: 'c2', last_seq: 7 },
+    ]);
+    expect(c.get('c1')).toBe(4);
+    expect(c.get('c2')).toBe(7);
+    expect(seqs(c.receive(msg(8, 'c2')))).toEqual([8]);
+    expect(c.hasGap('c2')).toBe(false);
+  });
+
   it('delivers in-order messages at once and drops duplicates', () => {
     const c = new ChannelCursors([{ channel_id: 'c1', seq: 4 }]);
     expect(seqs(c.receive(msg(5)))).toEqual([5]);

@@ -67,6 +67,13 @@ export class ChannelCursors {
     return forgotten;
   }
 
+  /** Channels the socket started listening to (`channels.added`): known ones keep their cursor. */
+  add(channels: readonly { channel_id: string; last_seq: number }[]): void {
+    for (const c of channels) {
+      if (!this.channels.has(c.channel_id)) this.channels.set(c.channel_id, { cursor: c.last_seq, buffer: new Map() });
+    }
+  }
+
   /**
    * A message from the socket (live or replayed). Returns what can be delivered now, in order:
    * the message and whatever waited behind it, or nothing when it is a duplicate or arrived

@@ -9,6 +9,7 @@ import {
   PresenceStatus as PresenceStatusSchema,
   type ErrorCode,
   type EventFrame,
+  type ChannelsAddedFrame,
   type ReadyFrame,
   type SendMessage,
 } from '@chatalot/protocol';
@@ -546,6 +547,10 @@ export class GatewayClient {
         return;
       case 'resumed':
       case 'pong':
+        return;
+      case 'channels.added':
+        if (Array.isArray(frame.channels)) this.cursorState.add(frame.channels as ChannelsAddedFrame['channels']);
+        this.emit('event', frame as GatewayEvent);
         return;
       default:
         this.emit('event', frame as GatewayEvent);

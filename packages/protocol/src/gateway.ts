@@ -114,6 +114,15 @@ export interface ResumeGapFrame {
   seq: number;
 }
 
+/**
+ * The socket now also listens to these channels (joined a group or community, a channel was
+ * created): live messages flow from `last_seq` on; anything earlier is in the history.
+ */
+export interface ChannelsAddedFrame {
+  type: 'channels.added';
+  channels: { channel_id: string; last_seq: number }[];
+}
+
 /** Resume finished: everything missed (within the window) has been sent. */
 export interface ResumedFrame {
   type: 'resumed';
@@ -129,4 +138,5 @@ export interface EventFrame {
   [field: string]: unknown;
 }
 
-export type ServerFrame = ReadyFrame | AckFrame | ErrorFrame | ResumeGapFrame | ResumedFrame | EventFrame;
+export type ServerFrame =
+  ReadyFrame | AckFrame | ErrorFrame | ResumeGapFrame | ResumedFrame | ChannelsAddedFrame | EventFrame;

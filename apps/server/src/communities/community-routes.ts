@@ -39,7 +39,7 @@ export function registerCommunityCoreRoutes(ctx: RouteContext, deps: SpacesDeps)
       }
       const id = randomUUID();
       const now = deps.now();
-      await deps.db.transaction().execute(async (trx) => {
+      const general = await deps.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('communities')
           .values({
@@ -56,7 +56,7 @@ export function registerCommunityCoreRoutes(ctx: RouteContext, deps: SpacesDeps)
         await addMember(trx, id, actor.userId, 'owner', now);
         // Every community starts with somewhere to talk: a public "General" group with #general,
         // which everyone who joins enters automatically.
-        await insertGroup(trx, {
+        return insertGroup(trx, {
           communityId: id,
           name: 'General',
           description: '',
@@ -73,6 +73,12 @@ export function registerCommunityCoreRoutes(ctx: RouteContext, deps: SpacesDeps)
         targetId: id,
         details: { name: body.name },
       });
+      // The creator's open sockets (every device) start listening to the new community at once.
+      await deps.events.publish(
+        { type: 'member.joined', community_id: id, user_id: actor.userId, group_ids: [general.groupId] },
+        topics.community(id),
+        topics.user(actor.userId),
+      );
       return loadCommunity(deps.db, id, actor.userId);
     },
   );

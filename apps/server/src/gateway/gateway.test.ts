@@ -189,6 +189,35 @@ describe.each(DIALECTS)('WebSocket gateway on %s', (dialect) => {
     expect((await socket.closed).code).toBe(CLOSE_CODES.sessionRevoked);
   });
 
+  it('starts delivering a community to its creator’s open sockets at once', async () => {
+    const local = await buildSpacesWorld(t, 'creator');
+    const creator = local.users.instanceAdmin;
+    const watching = await TestSocket.signedIn(url, creator.auth.authorization);
+    sockets.push(watching);
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/communities',
+      headers: creator.auth,
+      payload: { name: 'Fresh' },
+    });
+    expect(created.statusCode).toBe(201);
+    await watching.next((f) => f.type === 'member.joined' && f.user_id === creator.id);
+    const added = await watching.next((f) => f.type === 'channels.added');
+    const communityId = (created.json() as { id: string }).id;
+    const general = await t.db.database.db
+      .selectFrom('channels as c')
+      .innerJoin('groups as g', 'g.id', 'c.group_id')
+      .select('c.id')
+      .where('g.community_id', '=', communityId)
+      .executeTakeFirstOrThrow();
+    expect(added.channels).toEqual([{ channel_id: general.id, last_seq: 0 }]);
+    const other = await TestSocket.signedIn(url, creator.auth.authorization);
+    sockets.push(other);
+    const ack = await send(other, general.id, 'first words');
+    expect(ack.type).toBe('ack');
+    await watching.next((f) => f.type === 'message.created' && f.channel_id === general.id);
+  });
+
   it('closes every socket of a suspended user, and the user cannot sign back in', async () => {
     const local = await buildSpacesWorld(t, 'suspend');
     const first = await TestSocket.signedIn(url, local.users.member.auth.authorization);

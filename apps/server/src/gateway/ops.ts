@@ -175,10 +175,19 @@ async function replay(conn: Connection, channelId: string, after: number): Promi
   }
 }
 
-/** Re-reads a user's access and applies it to one socket; new channels start from their latest seq. */
+/**
+ * Re-reads a user's access and applies it to one socket. New channels start from their latest
+ * seq, and the client is told so (`channels.added`, like the channel list of `ready`): what
+ * was posted before it could listen is in the history.
+ */
 export async function applyAccess(conn: Connection): Promise<void> {
   const access = await topicsOf(conn.ctx.db, conn.userId);
   const added = await conn.applyTopics(access);
+  if (added.length === 0) return;
   const latest = await lastSeqs(conn.ctx.db, added);
   for (const id of added) if (!conn.seen.has(id)) conn.seen.set(id, latest.get(id) ?? 0);
+  conn.send({
+    type: 'channels.added',
+    channels: added.map((id) => ({ channel_id: id, last_seq: conn.seen.get(id) ?? 0 })),
+  });
 }
