@@ -72,9 +72,8 @@ class Realtime {
   }
 
   /**
-   * Gets a socket whose subscriptions include places the user was just given without the server
-   * saying so on the user's own topic (creating a community is one: see AddCommunityDialog): a
-   * second client signs in, resumes from the current client's cursors and takes over once ready;
+   * Signs a fresh socket in (for a new device id, say) without a gap: a second client signs in,
+   * resumes from the current client's cursors and takes over once ready;
    * the old one closes after. With two sockets open meanwhile, the user never looks offline to
    * others, and messages delivered by both during the hand-over reach listeners once.
    */
