@@ -28,6 +28,7 @@ import type { RouteContext } from './http/route.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { readWebAppShell, registerWebApp } from './http/web-app.js';
 import { registerGateway } from './gateway/gateway.js';
+import type { Presence } from './gateway/presence.js';
 import type { GatewayState } from './gateway/state/gateway-state.js';
 import { MemoryGatewayState } from './gateway/state/memory-gateway-state.js';
 import { loggerOptions } from './logger.js';
@@ -159,7 +160,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ctx: RouteContext = { app, docs: new ApiDocs(), authenticate: (request) => authenticator.require(request) };
   registerHealthRoutes(ctx, { ...deps, startedAt: deps.startedAt ?? Date.now() });
   registerAuthRoutes(ctx, { accounts, sessions, audit });
-  registerAccountRoutes(ctx, { accounts, sessions, secondFactor, users, audit });
+  // The gateway is built further down; a status changed over REST is announced through it.
+  const live: { presence?: Presence } = {};
+  registerAccountRoutes(ctx, {
+    accounts,
+    sessions,
+    secondFactor,
+    users,
+    audit,
+    presenceChanged: async (userId, status) => live.presence?.setStatus(userId, status),
+  });
   registerAdminRoutes(ctx, { db, audit });
   const assets = new PublicAssetStore(path.join(config.fileStoragePath, 'public'));
   registerPublicAssetRoutes(ctx, assets);
@@ -174,7 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const deviceMessages = new DeviceMessageService({ db, events, now: Date.now });
   registerDeviceMessageRoutes(ctx, deviceMessages);
   registerMessageRoutes(ctx, { db, permissions, events, messages, now: Date.now });
-  await registerGateway(app, {
+  const gateway = await registerGateway(app, {
     db,
     broker: deps.broker,
     events,
@@ -186,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxSocketsPerUser: config.maxSocketsPerUser,
     publicUrl: config.publicUrl,
   });
+  live.presence = gateway.presence;
   registerKeyRoutes(ctx, {
     db,
     dialect: deps.database.dialect,

@@ -30,6 +30,8 @@ export interface AccountRouteDeps {
   users: UsersRepo;
   audit: AuditLog;
   now?: () => number;
+  /** Announces a changed status live (the gateway's presence), as `presence.set` on a socket does. */
+  presenceChanged?: (userId: string, status: 'online' | 'idle' | 'dnd' | 'invisible') => Promise<void>;
 }
 
 const PREFERENCES_MAX_BYTES = 16 * 1024;
@@ -242,6 +244,7 @@ export function registerAccountRoutes(ctx: RouteContext, deps: AccountRouteDeps)
         if (isUniqueViolation(err)) throw new AppError('email_taken', 'That email address is already used');
         throw err;
       }
+      if (body.presence !== undefined) await deps.presenceChanged?.(actor.userId, body.presence);
       return toAccountUser(await deps.accounts.requireUser(actor.userId));
     },
   );

@@ -319,6 +319,15 @@ describe.each(DIALECTS)('WebSocket gateway on %s', (dialect) => {
     expect(await profile()).toBe('offline');
     await alice.request({ op: 'presence.set', status: 'dnd' });
     expect(await watcher.next((f) => f.type === 'presence' && f.user_id === id)).toMatchObject({ status: 'dnd' });
+    // Changed in the profile over REST, it is announced the same way.
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/account/profile',
+      headers: local.users.member.auth,
+      payload: { presence: 'idle' },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(await watcher.next((f) => f.type === 'presence' && f.user_id === id)).toMatchObject({ status: 'idle' });
     alice.close();
     expect(await watcher.next((f) => f.type === 'presence' && f.user_id === id)).toMatchObject({ status: 'offline' });
     expect(outsider.frames.some((f) => f.type === 'presence' && f.user_id === id)).toBe(false);
