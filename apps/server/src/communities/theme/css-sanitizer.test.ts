@@ -455,6 +455,15 @@ function assertSafe(out: string): void {
   }
 }
 
+describe('sanitizeCommunityCss: parser state', () => {
+  it('is not left hanging by malformed input sanitised before', () => {
+    // With one shared css-tree parser, parsing the first left state that made the second
+    // parse loop forever.
+    refusal('body:has()var(--x)<@media screen;-->@supports (display:grid)(');
+    refusal('[data-x="y"]-)u\\72l(');
+  });
+});
+
 describe('sanitizeCommunityCss: property', () => {
   it('either refuses with validation_error or returns safe, scoped CSS', () => {
     let accepted = 0;

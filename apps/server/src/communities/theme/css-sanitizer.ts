@@ -441,14 +441,16 @@ function report(ctx: Context, node: CssNode | null | undefined, message: string)
   ctx.issues.push({ path: ctx.path, message: printable(`${at}${message}`) });
 }
 
+type CssParser = ReturnType<typeof csstree.fork>;
+
 function fail(path: string, message: string, issues: ValidationIssue[]): never {
   throw new AppError('validation_error', message, issues.length ? issues : [{ path, message }]);
 }
 
 /** The parsed scope: one compound of class, id and attribute selectors (a programming error otherwise). */
-function parseScope(scope: string): CssNode[] {
+function parseScope(scope: string, parser: CssParser): CssNode[] {
   let errors = 0;
-  const list = csstree.parse(scope, { context: 'selectorList', onParseError: () => errors++ }) as CssNode;
+  const list = parser.parse(scope, { context: 'selectorList', onParseError: () => errors++ }) as CssNode;
   const selectors = list.type === 'SelectorList' ? list.children.toArray() : [];
   const only = selectors[0];
   if (errors || selectors.length !== 1 || !only || only.type !== 'Selector') {
@@ -484,10 +486,14 @@ export function sanitizeCommunityCss(input: string, options: SanitizeCssOptions)
     options.keyframesPrefix ?? `ct${createHash('sha256').update(options.scope).digest('hex').slice(0, 8)}-`;
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(keyframesPrefix)) throw new Error('Invalid keyframes prefix');
 
+  // css-tree 3.2 keeps tokenizer state between parses, and some malformed input leaves it in a
+  // state where the next parse never returns (a CPU-bound hang, found by the property test).
+  // A fresh parser for each call (about 3 ms) keeps one user's CSS from affecting another's.
+  const parser: CssParser = csstree.fork({});
   const ctx: Context = {
     issues: [],
     path,
-    scope: parseScope(options.scope),
+    scope: parseScope(options.scope, parser),
     assetUrlPrefix: prefix,
     keyframesPrefix,
     keyframes: new Set(),
@@ -495,7 +501,7 @@ export function sanitizeCommunityCss(input: string, options: SanitizeCssOptions)
 
   let ast: CssNode;
   try {
-    ast = csstree.parse(input, {
+    ast = parser.parse(input, {
       positions: true,
       parseValue: true,
       parseCustomProperty: true,
@@ -528,7 +534,7 @@ export function sanitizeCommunityCss(input: string, options: SanitizeCssOptions)
 
   // Last line of defence: what we store must parse cleanly and never end a <style> element.
   let reparseErrors = 0;
-  csstree.parse(output, { parseValue: true, parseCustomProperty: true, onParseError: () => reparseErrors++ });
+  parser.parse(output, { parseValue: true, parseCustomProperty: true, onParseError: () => reparseErrors++ });
   if (reparseErrors) fail(path, 'Custom CSS could not be sanitised', []);
   if (output.toLowerCase().includes('</')) fail(path, 'Custom CSS must not contain "</"', []);
   return output;
