@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEVICE_MESSAGE_LIMITS, type DeviceMessage, type SendDeviceMessages } from '@chatalot/protocol';
 import type { Kysely } from 'kysely';
-import { isInstanceAdmin, type Actor } from '../auth/authenticate.js';
+import type { Actor } from '../auth/authenticate.js';
 import type { DB } from '../db/schema.js';
 import { Reach } from '../dms/reach.js';
 import { notFound } from '../errors.js';
@@ -45,7 +45,7 @@ export class DeviceMessageService {
   async send(actor: Actor, input: SendDeviceMessages): Promise<SendResult> {
     await this.requireOwnDevice(actor.userId, input.sender_device_id);
     const recipients = [...new Set(input.messages.map((m) => m.user_id))];
-    const reachable = await this.contactable(actor, recipients);
+    const reachable = await this.reach.contactable(actor, recipients);
     const existing = await this.existingDevices(recipients.filter((id) => reachable.has(id)));
     const pending = await this.pendingCounts(input.messages.filter((m) => existing.has(key(m))));
 
@@ -142,34 +142,6 @@ export class DeviceMessageService {
       .where('device_id', '=', deviceId)
       .executeTakeFirst();
     if (!device) throw notFound('No such device of yours: register it with the key service first');
-  }
-
-  /** Recipients the actor may address: themselves, people sharing a community or a DM; anyone for admins. */
-  private async contactable(actor: Actor, userIds: string[]): Promise<Set<string>> {
-    const active = await this.deps.db
-      .selectFrom('users')
-      .select('id')
-      .where('id', 'in', userIds)
-      .where('suspended_at', 'is', null)
-      .execute();
-    const candidates = active.map((u) => u.id);
-    if (isInstanceAdmin(actor)) return new Set(candidates);
-    const allowed = await this.reach.sharingWith(actor.userId, candidates);
-    if (candidates.includes(actor.userId)) allowed.add(actor.userId);
-    const rest = candidates.filter((id) => !allowed.has(id));
-    if (rest.length > 0) {
-      const dmPeers = await this.deps.db
-        .selectFrom('channel_members as mine')
-        .innerJoin('channel_members as theirs', 'theirs.channel_id', 'mine.channel_id')
-        .innerJoin('channels as c', 'c.id', 'mine.channel_id')
-        .select('theirs.user_id')
-        .where('mine.user_id', '=', actor.userId)
-        .where('theirs.user_id', 'in', rest)
-        .where('c.group_id', 'is', null)
-        .execute();
-      for (const row of dmPeers) allowed.add(row.user_id);
-    }
-    return allowed;
   }
 
   private async existingDevices(userIds: string[]): Promise<Set<string>> {

@@ -48,6 +48,39 @@ export class Reach {
     return new Set(rows.map((r) => r.user_id));
   }
 
+  /**
+   * The subset of `userIds` the actor may address end to end (key bundles, device messages):
+   * active (not suspended) users who are the actor, share a community with them, or are
+   * already in a DM or group DM with them (an admin-started DM keeps working both ways);
+   * every active user for instance admins.
+   */
+  async contactable(actor: Actor, userIds: readonly string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const active = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('id', 'in', [...userIds])
+      .where('suspended_at', 'is', null)
+      .execute();
+    const candidates = active.map((u) => u.id);
+    if (isInstanceAdmin(actor)) return new Set(candidates);
+    const allowed = await this.sharingWith(actor.userId, candidates);
+    if (candidates.includes(actor.userId)) allowed.add(actor.userId);
+    const rest = candidates.filter((id) => !allowed.has(id));
+    if (rest.length === 0) return allowed;
+    const dmPeers = await this.db
+      .selectFrom('channel_members as mine')
+      .innerJoin('channel_members as theirs', 'theirs.channel_id', 'mine.channel_id')
+      .innerJoin('channels as c', 'c.id', 'mine.channel_id')
+      .select('theirs.user_id')
+      .where('mine.user_id', '=', actor.userId)
+      .where('theirs.user_id', 'in', rest)
+      .where('c.group_id', 'is', null)
+      .execute();
+    for (const row of dmPeers) allowed.add(row.user_id);
+    return allowed;
+  }
+
   /** Whether the actor may see this user's profile and find them in search. */
   async canSee(actor: Actor, userId: string): Promise<boolean> {
     if (userId === actor.userId || isInstanceAdmin(actor)) return true;

@@ -209,19 +209,4 @@ export class KeysRepo {
       .execute();
     return { communities: communities.map((r) => r.community_id), channels: channels.map((r) => r.id) };
   }
-
-  /** Whether the two users are both in some DM or group DM. */
-  async shareDm(a: string, b: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('channel_members as mine')
-      .innerJoin('channel_members as theirs', 'theirs.channel_id', 'mine.channel_id')
-      .innerJoin('channels as c', 'c.id', 'mine.channel_id')
-      .select('c.id')
-      .where('mine.user_id', '=', a)
-      .where('theirs.user_id', '=', b)
-      .where('c.kind', 'in', ['dm', 'group_dm'])
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
 }

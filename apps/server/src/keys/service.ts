@@ -30,7 +30,7 @@ export class KeyService {
 
   constructor(private readonly deps: KeysDeps) {
     this.repo = new KeysRepo(deps.db, deps.dialect);
-    this.access = new KeyAccess(deps.db, this.repo);
+    this.access = new KeyAccess(deps.db);
   }
 
   /**
