@@ -4,6 +4,7 @@ import type { AccountService } from '../auth/account-service.js';
 import type { DB } from '../db/schema.js';
 import { badRequest } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
+import { withImageBodies } from '../media/image-body.js';
 import { releaseAssetIfUnused } from '../media/asset-usage.js';
 import { IMAGE_BYTE_LIMITS, processImage } from '../media/image-pipeline.js';
 import type { PublicAssetStore } from '../media/public-assets.js';
@@ -30,16 +31,7 @@ const SLOTS = [
  */
 export function registerAccountImageRoutes(ctx: RouteContext, deps: ImageRouteDeps): void {
   const now = deps.now ?? Date.now;
-  ctx.app.register(async (scope) => {
-    for (const type of ['application/octet-stream', /^image\/[a-z0-9.+-]+$/]) {
-      scope.addContentTypeParser(
-        type,
-        { parseAs: 'buffer', bodyLimit: IMAGE_BYTE_LIMITS.avatar },
-        (_request, body, done) => done(null, body),
-      );
-    }
-    const scoped: RouteContext = { ...ctx, app: scope };
-
+  withImageBodies(ctx, IMAGE_BYTE_LIMITS.avatar, (scoped) => {
     for (const { slot, column, kind, summary } of SLOTS) {
       addRoute(
         scoped,

@@ -1,6 +1,7 @@
 import { Community } from '@chatalot/protocol';
 import { badRequest, notFound } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
+import { withImageBodies } from '../media/image-body.js';
 import { IMAGE_BYTE_LIMITS, processImage } from '../media/image-pipeline.js';
 import type { SpacesDeps } from '../spaces/deps.js';
 import { topics } from '../spaces/events.js';
@@ -19,13 +20,7 @@ const SLOTS = [
  * image body parser lives in this plugin's own scope, so no other route accepts images.
  */
 export function registerCommunityImageRoutes(ctx: RouteContext, deps: SpacesDeps): void {
-  ctx.app.register(async (scope) => {
-    const bodyLimit = Math.max(IMAGE_BYTE_LIMITS.icon, IMAGE_BYTE_LIMITS.banner);
-    for (const type of ['application/octet-stream', /^image\/[a-z0-9.+-]+$/]) {
-      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
-    }
-    const scoped: RouteContext = { ...ctx, app: scope };
-
+  withImageBodies(ctx, Math.max(IMAGE_BYTE_LIMITS.icon, IMAGE_BYTE_LIMITS.banner), (scoped) => {
     for (const { slot, column, kind, summary } of SLOTS) {
       const url = `/api/communities/:id/${slot}`;
       const setAsset = async (communityId: string, asset: string | null) => {

@@ -2,6 +2,7 @@ import { Group } from '@chatalot/protocol';
 import { releaseAssetIfUnused } from '../media/asset-usage.js';
 import { badRequest, notFound } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
+import { withImageBodies } from '../media/image-body.js';
 import { IMAGE_BYTE_LIMITS, processImage } from '../media/image-pipeline.js';
 import type { SpacesDeps } from '../spaces/deps.js';
 import { GroupParams } from './group-routes.js';
@@ -18,13 +19,7 @@ const SLOTS = [
  * image pipeline. The image body parser lives in this plugin's own scope only.
  */
 export function registerGroupImageRoutes(ctx: RouteContext, deps: SpacesDeps): void {
-  ctx.app.register(async (scope) => {
-    const bodyLimit = Math.max(IMAGE_BYTE_LIMITS.icon, IMAGE_BYTE_LIMITS.banner);
-    for (const type of ['application/octet-stream', /^image\/[a-z0-9.+-]+$/]) {
-      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
-    }
-    const scoped: RouteContext = { ...ctx, app: scope };
-
+  withImageBodies(ctx, Math.max(IMAGE_BYTE_LIMITS.icon, IMAGE_BYTE_LIMITS.banner), (scoped) => {
     for (const { slot, column, kind, summary } of SLOTS) {
       const url = `/api/groups/:groupId/${slot}`;
       const setAsset = async (groupId: string, asset: string | null) => {
