@@ -45,8 +45,15 @@ function totp(secret: string, offsetSteps = 0): string {
 }
 
 async function openAccountMenu(page: Page, displayName: string) {
-  await page.getByRole('button', { name: `Account menu for ${displayName}` }).click();
-  await expect.poll(() => page.getByRole('menu').count(), POLL).toBe(1);
+  const button = page.getByRole('button', { name: `Account menu for ${displayName}` });
+  // A click that lands while the shell is still re-rendering (the signed-in app starting up)
+  // can be lost: click again until the menu is there.
+  await expect
+    .poll(async () => {
+      if ((await page.getByRole('menu').count()) === 0) await button.click();
+      return page.getByRole('menu').count();
+    }, POLL)
+    .toBe(1);
 }
 
 async function signOut(page: Page, displayName: string) {
