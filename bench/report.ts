@@ -1,12 +1,13 @@
 // The run's results as JSON and a Markdown table (bench/results/<stamp>.{json,md}).
 import type { LoadResult } from './load.js';
+import { type LadderRatios, ladderRatios, type ScenarioOutcomes, scenarioSections } from './lib/report-scenarios.js';
 import type { FanoutResult } from './scenarios/fanout.js';
 import { HTTP_CONCURRENCY, type HttpResults } from './scenarios/http.js';
 import type { IdleLevel } from './scenarios/idle.js';
 
 export const FLOOR = 'ws-floor';
 
-export interface TargetResult {
+export interface TargetResult extends ScenarioOutcomes {
   name: string;
   description: string;
   skipped?: string;
@@ -23,6 +24,8 @@ export interface Ratios {
   fanoutCpu: Record<string, Record<string, number | null>>;
   /** Per target, per socket count: RSS per connection ÷ ws-floor's. */
   idleMemory: Record<string, Record<string, number | null>>;
+  /** channels, dm, typing, presence: per target, best rate and CPU per delivery ÷ ws-floor's. */
+  ladders: LadderRatios;
 }
 
 export interface Report {
@@ -46,7 +49,7 @@ const fmt = (n: number | null | undefined, digits = 1) => (n == null ? '–' : n
 
 export function computeRatios(targets: TargetResult[]): Ratios {
   const floor = targets.find((t) => t.name === FLOOR);
-  const out: Ratios = { fanoutRate: {}, fanoutCpu: {}, idleMemory: {} };
+  const out: Ratios = { fanoutRate: {}, fanoutCpu: {}, idleMemory: {}, ladders: ladderRatios(targets, FLOOR) };
   for (const t of targets) {
     if (t.name === FLOOR || !floor) continue;
     out.fanoutRate[t.name] = {};
@@ -212,6 +215,8 @@ export function markdown(report: Report): string {
     }
     lines.push('', '</details>', '');
   }
+
+  lines.push(...scenarioSections(targets, FLOOR, report.run === 'quick'));
 
   const notes = targets.filter((t) => t.skipped || t.error);
   if (notes.length > 0) {

@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [--scenarios=http,idle,fanout] [--targets=ws-floor,chatalot,…]
+// npm run bench [-- --quick] [--scenarios=http,idle,fanout,channels,dm,presence,history,login]
+//                [--targets=ws-floor,chatalot,…]
 //                [--members=50,500] [--sockets=1000,5000] [--cpu-prof=DIR] [--note=TEXT]
 //
 // Measures Chatalot against the bare runtime on this machine, in one run, and writes a Markdown
@@ -8,7 +9,12 @@
 //
 // Scenarios: `http` (GET /api/health: chatalot vs a bare node:http server), `idle`
 // (authenticated sockets held: RSS per connection, connect rate), `fanout` (one channel, rate
-// stepped up: highest sustained rate, p50/p99, server CPU per delivery). Targets sit behind
+// stepped up: highest sustained rate, p50/p99, server CPU per delivery), `channels` (200
+// channels × 10 members, Poisson senders) and `dm` (500 DM pairs) with the same figures,
+// `presence` (typing and presence events in one room of 50), `history` (50-message pages of a
+// 1M-message channel against the same query run directly on the database) and `login` (Argon2id
+// sign-ins through the route against raw verifies); the last two need a Chatalot target and
+// read n/a for the others. Targets sit behind
 // bench/targets/target.ts: ws-floor, chatalot (SQLite), chatalot-pg, chatalot-2proc, and the
 // XMPP reference servers when installed.
 import { execFileSync } from 'node:child_process';
@@ -16,10 +22,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { PINNING, pinSelf, ROOT, stopAll } from './lib/procs.js';
+import type { NoFigures, ScenarioOutcomes } from './lib/report-scenarios.js';
 import { computeRatios, markdown, type Report, type TargetResult } from './report.js';
+import { runChannels } from './scenarios/channels.js';
+import { runDm } from './scenarios/dm.js';
 import { runFanout } from './scenarios/fanout.js';
+import { runHistory } from './scenarios/history.js';
 import { runHttp } from './scenarios/http.js';
 import { runIdle } from './scenarios/idle.js';
+import { runLogin } from './scenarios/login.js';
+import { runPresence } from './scenarios/presence.js';
 import { chatalot, chatalot2proc, chatalotPg } from './targets/chatalot.js';
 import type { Target } from './targets/target.js';
 import { wsFloor } from './targets/ws-floor.js';
@@ -46,6 +58,14 @@ const PLAN = quick
       warmupSeconds: 1,
       drainMs: 700,
       firstRate: 50,
+      // Quick runs use smaller sizes than the issue asks for (the output says which).
+      channels: { channels: 50, members: 10 },
+      dmPairs: 100,
+      presenceMembers: 50,
+      historyMessages: 100_000,
+      measureSeconds: 2,
+      // A login costs ~0.1 s of CPU: a couple of seconds would hold too few for a ratio.
+      loginSeconds: 4,
       // No new fan-out step after this; the whole quick run stays within about two minutes.
       budgetSeconds: 110,
     }
@@ -58,14 +78,27 @@ const PLAN = quick
       warmupSeconds: 3,
       drainMs: 2000,
       firstRate: 20,
-      budgetSeconds: 15 * 60,
+      channels: { channels: 200, members: 10 },
+      dmPairs: 500,
+      presenceMembers: 50,
+      historyMessages: 1_000_000,
+      measureSeconds: 10,
+      loginSeconds: 10,
+      budgetSeconds: 20 * 60,
     };
 /** `--cpu-prof=DIR`: the servers of the idle/fanout targets write CPU profiles there (see cpuprofile-summary.ts). */
 const profileDir = listArg('cpu-prof')?.[0];
 // --members=50,500 and --sockets=1000,5000 replace the plan's fan-out sizes and idle levels.
 PLAN.fanoutMembers = numbers('members') ?? PLAN.fanoutMembers;
 PLAN.idleLevels = numbers('sockets') ?? PLAN.idleLevels;
-const scenarios = new Set(listArg('scenarios') ?? ['http', 'idle', 'fanout']);
+const ALL_SCENARIOS = ['http', 'idle', 'fanout', 'channels', 'dm', 'presence', 'history', 'login'];
+const scenarios = new Set(listArg('scenarios') ?? ALL_SCENARIOS);
+const unknown = [...scenarios].filter((s) => !ALL_SCENARIOS.includes(s));
+if (unknown.length > 0) {
+  throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${ALL_SCENARIOS.join(', ')}`);
+}
+/** Scenarios that run against every target (http has its own two servers). */
+const TARGET_SCENARIOS = ALL_SCENARIOS.filter((s) => s !== 'http');
 const ALL_TARGETS: Target[] = [wsFloor, chatalot, chatalotPg, chatalot2proc, ejabberd, prosody];
 const wanted = listArg('targets');
 const targets = wanted ? ALL_TARGETS.filter((t) => wanted.includes(t.name)) : ALL_TARGETS;
@@ -81,6 +114,11 @@ function note(load: number[]): string {
         'e.g. other developers running test suites): absolute figures are noisy and only roughly repeatable.'
       : 'Absolute figures depend on this machine.',
     'Compare ratios within one run.',
+    quick
+      ? `Quick run: smaller sizes than a full run (channels ${PLAN.channels.channels} × ${PLAN.channels.members}, ` +
+        `${PLAN.dmPairs} DM pairs, history of ${PLAN.historyMessages.toLocaleString('en')} messages instead of 1M) ` +
+        'and short steps.'
+      : undefined,
     extra,
     'Server CPU is the Chatalot (or floor) processes only (PostgreSQL backends listed separately, Redis not counted).',
     'Fan-out senders are spread so no socket sends over 10 msg/s (the gateway allowance): a channel of N members tops ' +
@@ -134,6 +172,29 @@ async function runTarget(target: Target, deadline: number): Promise<TargetResult
         );
       }
     }
+    const ladder = {
+      stepSeconds: PLAN.stepSeconds,
+      warmupSeconds: PLAN.warmupSeconds,
+      drainMs: PLAN.drainMs,
+      firstRate: PLAN.firstRate,
+      deadline,
+    };
+    await scenario(result, 'channels', deadline, () => runChannels(running, { ...ladder, ...PLAN.channels }));
+    await scenario(result, 'dm', deadline, () => runDm(running, { ...ladder, pairs: PLAN.dmPairs }));
+    await scenario(result, 'presence', deadline, () =>
+      runPresence(running, { ...ladder, members: PLAN.presenceMembers }),
+    );
+    const measure = { seconds: PLAN.measureSeconds, cpus: PINNING.server };
+    if (running.server) {
+      await scenario(result, 'history', deadline, () =>
+        runHistory(running, { ...measure, messages: PLAN.historyMessages }),
+      );
+      await scenario(result, 'login', deadline, () => runLogin(running, { ...measure, seconds: PLAN.loginSeconds }));
+    } else {
+      for (const name of ['history', 'login'] as const) {
+        if (scenarios.has(name)) result[name] = { notApplicable: `${target.name} has no database or sign-in` };
+      }
+    }
   } catch (err) {
     result.error = (err as Error).message;
     process.stdout.write(`${target.name}: failed: ${result.error}\n`);
@@ -141,6 +202,34 @@ async function runTarget(target: Target, deadline: number): Promise<TargetResult
     await running.stop();
   }
   return result;
+}
+
+/** A scenario's figures (what its run function resolves with). */
+type Figures<K extends keyof ScenarioOutcomes> = Exclude<NonNullable<ScenarioOutcomes[K]>, NoFigures>;
+
+/**
+ * Runs one of the newer scenarios when it was asked for: a failure is recorded in its own cell
+ * (the other scenarios still run), and one that would start after the budget is marked skipped.
+ */
+async function scenario<K extends keyof ScenarioOutcomes>(
+  result: TargetResult,
+  name: K,
+  deadline: number,
+  run: () => Promise<Figures<K>>,
+): Promise<void> {
+  if (!scenarios.has(name)) return;
+  const outcomes: ScenarioOutcomes = result;
+  if (performance.now() > deadline) {
+    outcomes[name] = { skipped: 'the run’s time budget was used up' };
+    return;
+  }
+  process.stdout.write(`${result.name}: ${name}\n`);
+  try {
+    outcomes[name] = await run();
+  } catch (err) {
+    outcomes[name] = { failed: (err as Error).message };
+    process.stdout.write(`${result.name}: ${name} failed: ${(err as Error).message}\n`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -154,7 +243,7 @@ async function main(): Promise<void> {
     report.http = await runHttp(PLAN.httpSeconds, PINNING.server);
   }
   const results: TargetResult[] = [];
-  if (scenarios.has('idle') || scenarios.has('fanout')) {
+  if (TARGET_SCENARIOS.some((s) => scenarios.has(s))) {
     for (const target of targets) results.push(await runTarget(target, deadline));
   }
 

@@ -13,6 +13,8 @@ export interface FrameSink {
   ack(index: number, at: number): void;
   /** An `error` frame (e.g. rate_limited). */
   error(code: string): void;
+  /** A `typing` or `presence` event, by the user it is about. */
+  event?(type: 'typing' | 'presence', userId: string, at: number): void;
 }
 
 export const IGNORE: FrameSink = { delivery: () => undefined, ack: () => undefined, error: () => undefined };
@@ -22,6 +24,9 @@ const CREATED = prefix('message.created');
 const ACK = prefix('ack');
 const ERROR = prefix('error');
 const READY = prefix('ready');
+const TYPING = prefix('typing');
+const PRESENCE = prefix('presence');
+const USER_KEY = Buffer.from('"user_id":"');
 const NONCE_KEY = Buffer.from('"nonce":"nonce-');
 
 /** The nonce of the message with this index (unique per run, so per sender too; ≥ 8 characters). */
@@ -38,6 +43,15 @@ function indexFromNonce(data: Buffer): number {
   let i = at + NONCE_KEY.length;
   for (let c = data[i]; c !== undefined && c >= 0x30 && c <= 0x39; c = data[++i]) n = n * 10 + (c - 0x30);
   return n;
+}
+
+/** The `user_id` field of an event, read without JSON.parse. */
+function userIdOf(data: Buffer): string {
+  const at = data.indexOf(USER_KEY);
+  if (at < 0) return '';
+  const start = at + USER_KEY.length;
+  const end = data.indexOf(0x22, start);
+  return end < 0 ? '' : data.toString('latin1', start, end);
 }
 
 export class GatewaySocket implements BenchSocket {
@@ -86,11 +100,28 @@ export class GatewaySocket implements BenchSocket {
   }
 
   /** Sends `message.send` to the channel; the nonce carries the message index. */
-  sendMessage(channelId: string, index: number, ciphertext: string): void {
+  sendMessage(
+    channelId: string,
+    index: number,
+    ciphertext: string,
+    scheme: 'sender_key' | 'pairwise' = 'sender_key',
+  ): void {
+    const encryption =
+      scheme === 'pairwise'
+        ? '{"scheme":"pairwise","device_id":1}'
+        : '{"scheme":"sender_key","distribution_id":"bench-chain","device_id":1}';
     this.ws.send(
       `{"op":"message.send","channel_id":"${channelId}","nonce":"${nonceOf(index)}","ciphertext":"${ciphertext}",` +
-        `"encryption":{"scheme":"sender_key","distribution_id":"bench-chain","device_id":1}}`,
+        `"encryption":${encryption}}`,
     );
+  }
+
+  sendTyping(channelId: string): void {
+    this.ws.send(`{"op":"typing","channel_id":"${channelId}"}`);
+  }
+
+  setPresence(status: 'online' | 'idle' | 'dnd'): void {
+    this.ws.send(`{"op":"presence.set","status":"${status}"}`);
   }
 
   close(): void {
@@ -102,6 +133,10 @@ export class GatewaySocket implements BenchSocket {
       this.sink.delivery(indexFromNonce(data), performance.now());
     } else if (startsWith(data, ACK)) {
       this.sink.ack(indexFromNonce(data), performance.now());
+    } else if (this.sink.event && startsWith(data, TYPING)) {
+      this.sink.event('typing', userIdOf(data), performance.now());
+    } else if (this.sink.event && startsWith(data, PRESENCE)) {
+      this.sink.event('presence', userIdOf(data), performance.now());
     } else if (startsWith(data, ERROR)) {
       let code = 'unknown';
       try {

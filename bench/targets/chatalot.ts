@@ -2,7 +2,8 @@
 // as `npm start -w @chatalot/server` runs it) on SQLite, on PostgreSQL, or as two processes
 // sharing PostgreSQL and Redis. The room is the #general channel of a public group in a
 // community; everything a user does is done over REST or the gateway, except creating the
-// accounts themselves (an Argon2 hash each), which goes straight into the database.
+// accounts themselves (an Argon2 hash each) and seeding long histories, which go straight into
+// the database. Further rooms and DMs are places of their own (chatalot-places.ts).
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
@@ -12,7 +13,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { GatewaySocket } from '../lib/gateway-socket.js';
 import { type Spawned, spawnNode } from '../lib/procs.js';
-import type { Account, RunningTarget, StartOptions, Target } from './target.js';
+import { seedHistory } from '../lib/history-seed.js';
+import { fakeIp, Rest } from '../lib/rest.js';
+import { Places } from './chatalot-places.js';
+import type { DatabaseLocation, RunningTarget, ServerAccess, StartOptions, Target } from './target.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -22,7 +26,6 @@ const PASSWORD_HASH =
   '$argon2id$v=19$m=65536,t=3,p=4$05nQv9SV7ehiJHK5YpAtZw$VYmcnCrISyOZH1caaen6iWfgnEqpOHVxkKqxSgrPwEY';
 /** Access tokens live 15 minutes (apps/server/src/auth/tokens.ts); a target run is shorter. */
 const TOKEN_TTL_SECS = 15 * 60;
-const JOIN_CONCURRENCY = 8;
 
 interface Variant {
   name: string;
@@ -98,9 +101,16 @@ function redisReachable(): Promise<string | null> {
   });
 }
 
+interface AccountRow {
+  userId: string;
+  username: string;
+  sessionId: string;
+  passwordHash: string;
+}
+
 /** Accounts and sessions written straight into the server's database (no Argon2 per user). */
 interface AccountStore {
-  insert(rows: { userId: string; username: string; sessionId: string }[]): Promise<void>;
+  insert(rows: AccountRow[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,9 +124,9 @@ function sqliteStore(file: string): AccountStore {
   const session = db.prepare(
     `INSERT INTO sessions (id, user_id, device_name, created_at, last_used_at) VALUES (?, ?, 'bench', ?, ?)`,
   );
-  const insertAll = db.transaction((rows: { userId: string; username: string; sessionId: string }[], now: number) => {
+  const insertAll = db.transaction((rows: AccountRow[], now: number) => {
     for (const r of rows) {
-      user.run(r.userId, r.username, r.username.toLowerCase(), r.username, PASSWORD_HASH, now, now);
+      user.run(r.userId, r.username, r.username.toLowerCase(), r.username, r.passwordHash, now, now);
       session.run(r.sessionId, r.userId, now, now);
     }
   });
@@ -139,8 +149,9 @@ async function postgresStore(url: string): Promise<AccountStore> {
         await client.query('BEGIN');
         await client.query(
           `INSERT INTO users (id, username, username_lower, display_name, password_hash, recovery_code_hash, created_at, updated_at)
-           SELECT id, name, lower(name), name, $3, 'x', $4, $4 FROM unnest($1::text[], $2::text[]) AS t(id, name)`,
-          [ids, names, PASSWORD_HASH, now],
+           SELECT id, name, lower(name), name, hash, 'x', $4, $4
+           FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, name, hash)`,
+          [ids, names, batch.map((r) => r.passwordHash), now],
         );
         await client.query(
           `INSERT INTO sessions (id, user_id, device_name, created_at, last_used_at)
@@ -169,29 +180,6 @@ function accessToken(key: KeyObject, userId: string, sessionId: string): string 
   })}`;
   return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
 }
-
-class Rest {
-  constructor(readonly baseUrl: string) {}
-
-  /** JSON request; `from` sets X-Forwarded-For (loopback is a trusted proxy by default), so
-   * the per-IP rate limits see one client per benchmark user, as in real life. */
-  async call<T>(method: string, url: string, options: { token?: string; body?: unknown; from?: string } = {}) {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.from) headers['x-forwarded-for'] = options.from;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.baseUrl + url, {
-      method,
-      headers,
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
-}
-
-const fakeIp = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 function chatalotTarget(variant: Variant): Target {
   return {
@@ -254,70 +242,69 @@ function chatalotTarget(variant: Variant): Target {
           procs.push(started.proc);
           urls.push(started.url);
         }
-        store = databaseUrl ? await postgresStore(databaseUrl) : sqliteStore(path.join(dataDir, 'chatalot.db'));
+        const database: DatabaseLocation = databaseUrl
+          ? { kind: 'postgres', url: databaseUrl }
+          : { kind: 'sqlite', file: path.join(dataDir, 'chatalot.db') };
+        store = database.kind === 'postgres' ? await postgresStore(database.url) : sqliteStore(database.file);
 
         // The place, over REST as a person would: the first account owns the instance.
-        const rest = new Rest(urls[0]!);
-        const owner = await rest.call<{ user: { id: string }; access_token: string }>('POST', '/api/auth/register', {
-          body: { username: 'bench-owner', password: 'bench owner passphrase 7f3a' },
-          from: fakeIp(1),
-        });
-        const token = owner.access_token;
-        const community = await rest.call<{ id: string }>('POST', '/api/communities', {
-          token,
-          body: { name: 'Bench' },
-        });
-        const group = await rest.call<{ id: string }>('POST', `/api/communities/${community.id}/groups`, {
-          token,
-          body: { name: 'Everyone', visibility: 'public' },
-        });
-        const { channels } = await rest.call<{ channels: { id: string; name: string }[] }>(
-          'GET',
-          `/api/groups/${group.id}/channels`,
-          { token },
+        const rests = urls.map((u) => new Rest(u));
+        const owner = await rests[0]!.call<{ user: { id: string }; access_token: string }>(
+          'POST',
+          '/api/auth/register',
+          { body: { username: 'bench-owner', password: 'bench owner passphrase 7f3a' }, from: fakeIp(1) },
         );
-        const room = channels.find((c) => c.name === 'general')?.id;
-        if (!room) throw new Error('the public group has no #general channel');
-        const invite = await rest.call<{ code: string }>('POST', `/api/communities/${community.id}/invites`, {
-          token,
-          body: {},
-        });
+        const places = new Places(rests, owner.access_token);
+        const main = await places.create('Bench');
 
         let next = 0;
-        const createAccounts = async (kind: string, count: number): Promise<Account[]> => {
+        const createAccounts = async (kind: string, count: number, passwordHash = PASSWORD_HASH) => {
           const rows = Array.from({ length: count }, () => ({
             userId: randomUUID(),
             username: `bench-${kind}-${next++}`,
             sessionId: randomUUID(),
+            passwordHash,
           }));
           await store!.insert(rows);
           return rows.map((r, i) => ({
             id: r.userId,
+            username: r.username,
             token: accessToken(keys.privateKey, r.userId, r.sessionId),
             process: i % variant.processes,
           }));
+        };
+        const server: ServerAccess = {
+          baseUrl: urls[0]!,
+          database,
+          async createPasswordAccounts(count) {
+            const password = 'bench login passphrase 4b1d';
+            // Hashed by the server's own code, so the cost of a verify is the server's (loaded
+            // here only: the native Argon2 module has no business in other scenarios' generator).
+            const { hashPassword } = await import('../../apps/server/src/auth/passwords.js');
+            const passwordHash = await hashPassword(password);
+            const accounts = await createAccounts('login', count, passwordHash);
+            return { usernames: accounts.map((a) => a.username), password, passwordHash };
+          },
+          async seedHistory(count) {
+            const [room] = await places.rooms(1, 1, await createAccounts('reader', 1));
+            const t0 = performance.now();
+            await seedHistory(database, { channelId: room!.id, senderId: room!.members[0]!.id, count });
+            return { channelId: room!.id, reader: room!.members[0]!, seedSeconds: (performance.now() - t0) / 1000 };
+          },
         };
         const wsUrls = urls.map((u) => `${u.replace(/^http/, 'ws')}/ws`);
 
         return {
           pids: procs.map((p) => p.pid),
-          room,
+          room: main.channelId,
           async createMembers(count) {
             const accounts = await createAccounts('member', count);
-            let i = 0;
-            const worker = async () => {
-              while (i < accounts.length) {
-                const n = i++;
-                const account = accounts[n]!;
-                await new Rest(urls[account.process]!).call('POST', `/api/invites/${invite.code}/join`, {
-                  token: account.token,
-                  from: fakeIp(1000 + n),
-                });
-              }
-            };
-            await Promise.all(Array.from({ length: JOIN_CONCURRENCY }, worker));
+            await places.join(main, accounts);
             return accounts;
           },
+          createRooms: async (count, size) => places.rooms(count, size, await createAccounts('room', count * size)),
+          createDmPairs: async (count) => places.dmPairs(await createAccounts('dm', count * 2)),
+          server,
           createLoners: (count) => createAccounts('loner', count),
           connect: (account) => GatewaySocket.open(wsUrls[account.process]!, account.token),
           async auxPids() {
