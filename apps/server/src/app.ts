@@ -36,6 +36,7 @@ import { registerMessageRoutes } from './messages/routes.js';
 import { MessageService } from './messages/service.js';
 import { Permissions } from './permissions/permissions.js';
 import { registerKeyRoutes } from './keys/routes.js';
+import { registerProvisioningRoutes } from './provisioning/routes.js';
 import { SpaceEvents } from './spaces/events.js';
 import { registerSpaceRoutes } from './spaces/routes.js';
 import { PublicAssetStore, registerPublicAssetRoutes } from './media/public-assets.js';
@@ -205,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bundleFetchLimit: deps.bundleFetchLimit,
     now: Date.now,
   });
+  registerProvisioningRoutes(ctx, { db, counterStore, now: Date.now });
   registerOpenApiRoute(ctx, deps.version);
   await registerWebApp(app, shell);
   return app;

@@ -49,3 +49,5 @@ export {
 } from './auth-client.js';
 // End-to-end encryption: key storage, device registration, encrypted messaging (src/e2e/README.md).
 export * from './e2e/index.js';
+// The local store of decrypted messages and client-side search (src/store/message-store.ts).
+export * from './store/index.js';

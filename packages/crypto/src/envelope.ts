@@ -24,6 +24,7 @@ export const MessageType = {
   FileStream: 9,
   PairwiseApplication: 10,
   ProvisioningReveal: 11,
+  LinkEnvelope: 12,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -39,6 +40,7 @@ const LABELS: Record<MessageType, string> = {
   9: 'chatalot/v1/file-chunk',
   10: 'chatalot/v1/pairwise-application',
   11: 'chatalot/v1/provisioning-reveal',
+  12: 'chatalot/v1/link-envelope',
 };
 
 /** The domain-separation label of a message type, as bytes (length-prefixed when bound). */
@@ -56,6 +58,7 @@ export const KdfLabel = {
   provisioningKeys: utf8('chatalot/v1/provisioning-keys'),
   fileKeys: utf8('chatalot/v1/file-keys'),
   backupKey: utf8('chatalot/v1/backup-key'),
+  linkKey: utf8('chatalot/v1/link-key'),
 } as const;
 
 /** Prefixes `body` with the version and type bytes. */

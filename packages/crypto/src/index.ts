@@ -82,6 +82,7 @@ export {
   type NewDeviceProvisioning,
   type ProvisioningPayload,
 } from './provisioning.js';
+export { generateLinkKeyPair, openLinkEnvelope, sealLinkEnvelope } from './link-envelope.js';
 export {
   backupParams,
   createKeyBackup,

@@ -14,3 +14,4 @@ export * from './messages.js';
 export * from './gateway.js';
 export * from './keys.js';
 export * from './device-messages.js';
+export * from './provisioning.js';

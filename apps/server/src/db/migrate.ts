@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-spaces.js';
 import * as m0004 from './migrations/0004-keys.js';
 import * as m0005 from './migrations/0005-messages.js';
 import * as m0006 from './migrations/0006-device-messages.js';
+import * as m0007 from './migrations/0007-provisioning.js';
 
 /**
  * The one migration set, listed statically so it is bundled with the code (no directory
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-keys': m0004,
   '0005-messages': m0005,
   '0006-device-messages': m0006,
+  '0007-provisioning': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -286,6 +286,29 @@ export interface DeviceMessagesTable {
   created_at: number;
 }
 
+/** A device-linking session (PRODUCT.md §5 "Devices"); gone ten minutes after it opened. */
+export interface ProvisioningSessionsTable {
+  id: string;
+  user_id: string;
+  /** The auth session of the new device: only it reads the envelope, only others post it. */
+  creator_session_id: string;
+  ephemeral_key: string;
+  device_name: string;
+  /** base64, never decoded by the server; null until approved. */
+  envelope: string | null;
+  approver_session_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** How a device names itself and when it last reported itself (the devices list). */
+export interface DeviceLabelsTable {
+  user_id: string;
+  device_id: number;
+  name: string;
+  last_seen_at: number;
+}
+
 export interface DB {
   instance_settings: InstanceSettingsTable;
   users: UsersTable;
@@ -312,4 +335,6 @@ export interface DB {
   identity_keys: IdentityKeysTable;
   devices: DevicesTable;
   one_time_prekeys: OneTimePreKeysTable;
+  provisioning_sessions: ProvisioningSessionsTable;
+  device_labels: DeviceLabelsTable;
 }

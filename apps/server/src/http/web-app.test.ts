@@ -14,6 +14,7 @@ import { inlineScriptHashes } from './web-app.js';
 
 const BOOT = 'window.__boot = 1;';
 const SHELL = `<!doctype html><html><head><script type="module" src="/_app/immutable/entry.js"></script></head><body><div id="app"></div><script>${BOOT}</script></body></html>`;
+const WORKER = 'self.addEventListener("fetch", () => {});';
 const ASSET = `export const x = "${'a'.repeat(2000)}";`;
 
 /** A small build folder shaped like SvelteKit's static output. */
@@ -22,6 +23,7 @@ function fixtureBuild(): string {
   mkdirSync(path.join(dir, '_app', 'immutable'), { recursive: true });
   writeFileSync(path.join(dir, 'index.html'), SHELL);
   writeFileSync(path.join(dir, 'manifest.webmanifest'), '{"name":"Chatalot"}');
+  writeFileSync(path.join(dir, 'service-worker.js'), WORKER);
   writeFileSync(path.join(dir, '_app', 'immutable', 'entry.js'), ASSET);
   writeFileSync(path.join(dir, '_app', 'immutable', 'entry.js.br'), brotliCompressSync(ASSET));
   return dir;
@@ -81,6 +83,31 @@ describe('serving the web app', () => {
       headers: { 'accept-encoding': 'identity' },
     });
     expect(plain.body).toBe(ASSET);
+  });
+
+  it('serves the service worker as JavaScript that is revalidated on every update check', async () => {
+    const res = await app.inject({ method: 'GET', url: '/service-worker.js' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^(text|application)\/javascript/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.body).toBe(WORKER);
+  });
+
+  it('serves the web app manifest with its own content type', async () => {
+    const res = await app.inject({ method: 'GET', url: '/manifest.webmanifest' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/manifest\+json/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('lets the page register its service worker and load its manifest (CSP)', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    const directives = String(res.headers['content-security-policy'])
+      .split(';')
+      .map((d) => d.trim());
+    expect(directives).toContain("manifest-src 'self'");
+    const workerSrc = directives.find((d) => d.startsWith('worker-src')) ?? '';
+    expect(workerSrc.split(' ')).toContain("'self'");
   });
 
   it('compresses JSON API responses above the threshold', async () => {

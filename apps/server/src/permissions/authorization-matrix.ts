@@ -4,6 +4,7 @@ import { DM_MATRIX } from '../dms/authorization-matrix.js';
 import { GROUP_MATRIX } from '../groups/authorization-matrix.js';
 import { KEY_MATRIX } from '../keys/authorization-matrix.js';
 import { MESSAGE_MATRIX } from '../messages/authorization-matrix.js';
+import { PROVISIONING_MATRIX } from '../provisioning/authorization-matrix.js';
 import type { ActorName, CommunityIds, SpacesWorld } from '../test-support/spaces-world.js';
 
 /** One route of the authorization matrix. */
@@ -192,6 +193,7 @@ export const MATRIX: MatrixCase[] = [
   // Identity keys, devices, prekeys and bundles
   ...KEY_MATRIX,
   ...DEVICE_MESSAGE_MATRIX,
+  ...PROVISIONING_MATRIX,
 
   // Messages: history, sending, edits, reactions, pins, read cursors
   ...MESSAGE_MATRIX,

@@ -25,6 +25,16 @@ export function effectiveRank(community: Community, instanceAdmin: boolean): num
   return Math.max(roleRank(community.my_role), instanceAdmin ? RANK.admin : 0);
 }
 
+/**
+ * Whether the signed-in user may act on `target` (kick, ban, role, others' nickname): they must
+ * outrank them; instance admins outrank everyone but the owner. Nobody acts on themselves.
+ */
+function outranks(c: Community, target: CommunityRole, self: boolean, admin: boolean): boolean {
+  if (self) return false;
+  if (admin) return target !== 'owner';
+  return effectiveRank(c, false) > roleRank(target);
+}
+
 function allowedBy(policy: 'everyone' | 'moderator' | 'admin', rank: number): boolean {
   if (policy === 'everyone') return rank >= RANK.member;
   return rank >= RANK[policy];
@@ -41,4 +51,27 @@ export const can = {
   manageGroup: (c: Community, g: Group, admin: boolean) =>
     g.my_role === 'admin' || effectiveRank(c, admin) >= RANK.moderator,
   leaveGroup: (g: Group, userId: string) => g.joined && g.personal_owner_id !== userId,
+  /** Group invites: group admins, except in a personal group a moderator has not opened to invites. */
+  createGroupInvite: (c: Community, g: Group, admin: boolean) =>
+    effectiveRank(c, admin) >= RANK.moderator ||
+    (g.my_role === 'admin' && (g.personal_owner_id === null || g.members_can_invite)),
+  /** The ban list (and banning anyone at all). */
+  manageBans: (c: Community, admin: boolean) => effectiveRank(c, admin) >= RANK.moderator,
+  kick: (c: Community, target: CommunityRole, self: boolean, admin: boolean) =>
+    effectiveRank(c, admin) >= RANK.moderator && outranks(c, target, self, admin),
+  ban: (c: Community, target: CommunityRole, self: boolean, admin: boolean) =>
+    effectiveRank(c, admin) >= RANK.moderator && outranks(c, target, self, admin),
+  changeRole: (c: Community, target: CommunityRole, self: boolean, admin: boolean) =>
+    effectiveRank(c, admin) >= RANK.admin && outranks(c, target, self, admin),
+  /** Handing the community over: its owner, to another member. */
+  transfer: (c: Community, self: boolean) => c.my_role === 'owner' && !self,
+  /** Own nickname: any member; others': moderators, on members below them. */
+  setNickname: (c: Community, target: CommunityRole, self: boolean, admin: boolean) =>
+    self ? c.my_role !== null : effectiveRank(c, admin) >= RANK.moderator && outranks(c, target, self, admin),
 };
+
+/** The roles one may give: those strictly below one's own (never owner). */
+export function assignableRoles(c: Community, admin: boolean): CommunityRole[] {
+  const mine = effectiveRank(c, admin);
+  return (['admin', 'moderator', 'member'] as const).filter((r) => RANK[r] < mine);
+}

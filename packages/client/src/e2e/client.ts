@@ -7,13 +7,14 @@
  *   gateway.onEvent((ev) => e2e.handleEvent(ev));   // keys.low, device.message, device.*, identity.changed
  *   await e2e.messenger.syncDeviceInbox(e2e.inbox);
  */
-import { defaultContext, type CryptoContext } from '@chatalot/crypto';
+import { defaultContext, type CryptoContext, type IdentityKeyPair } from '@chatalot/crypto';
 import type { MessageAck, SendDeviceMessages, SendMessage } from '@chatalot/protocol';
 import { DeviceInboxApi, KeysApi, retryRateLimited, type AuthedRequester, type KeyServiceApi } from './api.js';
 import { DeviceManager, type StartOptions } from './device-manager.js';
 import { E2EKeyStore } from './key-store.js';
 import type { KeyValueStore } from './kv.js';
 import { E2EMessenger } from './messenger.js';
+import { ProvisioningApi } from './provisioning.js';
 
 export interface E2EClientOptions extends StartOptions {
   /** The signed-in user's id. */
@@ -38,6 +39,8 @@ export interface E2EClientOptions extends StartOptions {
    * who already has an identity key). Wrong passphrase: CryptoError `bad_passphrase`.
    */
   backup?: { passphrase: string; blob: Uint8Array };
+  /** The identity key received by linking this device (`DeviceLink.wait`), to register with. */
+  linkedIdentity?: IdentityKeyPair;
   /** Overrides the key service client (tests). */
   keys?: KeyServiceApi;
   ctx?: CryptoContext;
@@ -50,6 +53,8 @@ export class E2EClient {
     readonly devices: DeviceManager,
     readonly messenger: E2EMessenger,
     readonly inbox: DeviceInboxApi,
+    /** Linking other devices of this user: `inspectLinkCode` / `approveDeviceLink` with it. */
+    readonly provisioning: ProvisioningApi,
   ) {}
 
   /** Registers (or loads) this device, tops up its prekeys and builds the messenger. */
@@ -61,6 +66,7 @@ export class E2EClient {
     const inbox = new DeviceInboxApi(api);
     const devices = new DeviceManager({ keys, store, userId: o.userId, ctx });
     if (o.backup) await devices.restoreKeyBackup(o.backup.passphrase, o.backup.blob);
+    if (o.linkedIdentity) await devices.adoptIdentity(o.linkedIdentity);
     const device = await devices.start(o.resetIdentity === undefined ? {} : { resetIdentity: o.resetIdentity });
     const messenger = new E2EMessenger({
       store,
@@ -73,7 +79,7 @@ export class E2EClient {
       ...(o.send ? { send: o.send } : {}),
       ...(o.deviceListTtlMs === undefined ? {} : { deviceListTtlMs: o.deviceListTtlMs }),
     });
-    return new E2EClient(store, devices, messenger, inbox);
+    return new E2EClient(store, devices, messenger, inbox, new ProvisioningApi(api));
   }
 
   /** Feeds a gateway event to the device manager (`keys.low`) and the messenger. */

@@ -7,8 +7,8 @@
  * - A later device of a user who already has an identity key needs that key: restore it from
  *   an encrypted key backup ({@link DeviceManager.restoreKeyBackup}) before `start`, or start
  *   with `resetIdentity` (a new identity; contacts see a key-change warning and the user's
- *   other devices are removed). Linking through the provisioning exchange is not implemented
- *   here yet: `start` then fails with `provisioning_required`.
+ *   other devices are removed), or receive it by linking (provisioning.ts) and
+ *   {@link DeviceManager.adoptIdentity}; otherwise `start` fails with `provisioning_required`.
  * - One-time prekeys are topped back up to 100 when fewer than 25 are left (at start and on
  *   `keys.low`); the signed prekey rotates weekly, the replaced one is kept for 30 days for
  *   messages in flight.
@@ -283,13 +283,21 @@ export class DeviceManager {
   async restoreKeyBackup(passphrase: string, backup: Uint8Array): Promise<void> {
     const payload = await restoreKeyBackup(this.ctx, passphrase, backup);
     if (payload.userId !== this.o.userId) throw new E2EError('invalid_format', 'the backup belongs to another user');
+    await this.adoptIdentity(payload.identity);
+  }
+
+  /**
+   * Keeps the user's identity key, received from a key backup or from another device through
+   * linking, in this (not yet registered) device's store; `start()` then registers the device.
+   */
+  async adoptIdentity(identity: IdentityKeyPair): Promise<void> {
     const stored = await this.o.store.loadIdentity();
     const device = await this.o.store.loadDevice();
     if (stored && device?.deviceId !== undefined) {
-      if (equalBytes(stored.identity.publicKey, payload.identity.publicKey)) return;
+      if (equalBytes(stored.identity.publicKey, identity.publicKey)) return;
       throw new E2EError('store_corrupt', 'this device is already registered with another identity key');
     }
-    await this.o.store.storeIdentity({ userId: payload.userId, identity: payload.identity });
+    await this.o.store.storeIdentity({ userId: this.o.userId, identity });
   }
 }
 

@@ -8,6 +8,7 @@ export {
   type DeviceMessageListResponse,
   type DeviceSendResultResponse,
   type KeyServiceApi,
+  type OwnDeviceListResponse,
 } from './api.js';
 export { E2EClient, type E2EClientOptions } from './client.js';
 export { CONTENT_VERSION, decodeContent, encodeContent, type Attachment, type MessageContent } from './content.js';
@@ -34,4 +35,18 @@ export {
   type E2EMessengerOptions,
   type SendExtras,
 } from './messenger.js';
+export {
+  approveDeviceLink,
+  DeviceLink,
+  inspectLinkCode,
+  LINK_CODE_LENGTH,
+  linkCode,
+  parseLinkCode,
+  ProvisioningApi,
+  type DeviceLabelView,
+  type DeviceLinkOptions,
+  type LinkRequest,
+  type ProvisioningSessionView,
+} from './provisioning.js';
+export { ContactVerification, type VerificationRecord } from './verification.js';
 export { decodePairwiseBody, encodePairwiseBody, PAIRWISE_BODY_VERSION, type PairwiseEntry } from './pairwise-body.js';

@@ -79,6 +79,12 @@ export interface ContactTrust {
   pendingIdentityKey?: Uint8Array;
   /** 60 digits, over the trusted key. */
   safetyNumber: string;
+  /** While `changed`: the 60 digits over the new key, to compare before accepting it. */
+  pendingSafetyNumber?: string;
+  /** While `verified`: when the safety number was marked verified. */
+  verifiedAt?: number;
+  /** While `changed`: the key that was replaced had been verified. */
+  previouslyVerified: boolean;
 }
 
 export interface E2EEvents {

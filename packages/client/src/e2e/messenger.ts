@@ -25,7 +25,6 @@ import {
   checkIdentity,
   defaultContext,
   isCryptoError,
-  markVerified,
   openPairwiseMessage,
   parseAddressKey,
   safetyNumber,
@@ -55,6 +54,7 @@ import { DeviceDirectory } from './device-directory.js';
 import { E2EError, isE2EError } from './errors.js';
 import { KeyedLock, mapLimit } from './lock.js';
 import { decodePairwiseBody, encodePairwiseBody, type PairwiseEntry } from './pairwise-body.js';
+import { ContactVerification } from './verification.js';
 import { bundleFromWire } from './wire.js';
 import {
   chainIdOf,
@@ -87,6 +87,8 @@ export class E2EMessenger {
   readonly sessions: SessionManager;
   readonly senderKeys: SenderKeyManager;
   readonly directory: DeviceDirectory;
+  /** Verified contacts (safety numbers compared). */
+  readonly verification: ContactVerification;
   private readonly ctx: CryptoContext;
   private readonly lock = new KeyedLock();
   private inbox: Promise<unknown> = Promise.resolve();
@@ -111,6 +113,7 @@ export class E2EMessenger {
     });
     this.senderKeys = new SenderKeyManager({ ctx: this.ctx, address, store: o.store });
     this.directory = new DeviceDirectory(o.keys, this.ctx.now, o.deviceListTtlMs);
+    this.verification = new ContactVerification(o.store, this.ctx.now);
   }
 
   /** This device's address. */
@@ -622,17 +625,35 @@ export class E2EMessenger {
   async trust(userId: string): Promise<ContactTrust | undefined> {
     const rec = await this.o.store.loadTrust(userId);
     if (!rec) return undefined;
+    const me = { userId: this.o.device.userId, identityKey: this.o.device.identity.publicKey };
     const out: ContactTrust = {
       userId,
       state: rec.state,
       identityKey: rec.identityKey,
-      safetyNumber: safetyNumber(
-        { userId: this.o.device.userId, identityKey: this.o.device.identity.publicKey },
-        { userId, identityKey: rec.identityKey },
-      ),
+      safetyNumber: safetyNumber(me, { userId, identityKey: rec.identityKey }),
+      previouslyVerified: await this.verification.wasVerifiedBeforeChange(userId, rec),
     };
-    if (rec.pendingIdentityKey) out.pendingIdentityKey = rec.pendingIdentityKey;
+    if (rec.pendingIdentityKey) {
+      out.pendingIdentityKey = rec.pendingIdentityKey;
+      out.pendingSafetyNumber = safetyNumber(me, { userId, identityKey: rec.pendingIdentityKey });
+    }
+    const verifiedAt = await this.verification.verifiedAt(userId, rec);
+    if (verifiedAt !== undefined) out.verifiedAt = verifiedAt;
     return out;
+  }
+
+  /**
+   * A contact's trust state, looking their identity key up (and recording it, trust on first
+   * use) when this device never saw it; undefined while they have no key at all.
+   */
+  async contactTrust(userId: string): Promise<ContactTrust | undefined> {
+    if (userId === this.o.device.userId) return undefined;
+    if (!(await this.o.store.loadTrust(userId))) {
+      const list = await this.directory.get(userId);
+      if (!list.identityKey) return undefined;
+      await this.checkContact(userId, list.identityKey);
+    }
+    return this.trust(userId);
   }
 
   /** Contacts whose identity changed and is not accepted yet (sending to them is paused). */
@@ -654,6 +675,7 @@ export class E2EMessenger {
     const rec = await this.o.store.loadTrust(userId);
     if (!rec || rec.state !== 'changed' || !rec.pendingIdentityKey) return;
     await acceptIdentity(this.o.store, userId, rec.pendingIdentityKey, this.ctx.now());
+    await this.verification.clear(userId);
     this.notified.delete(userId);
     this.directory.invalidate(userId);
     for (const key of await this.o.store.sessionAddresses()) {
@@ -679,9 +701,12 @@ export class E2EMessenger {
   }
 
   /** Marks the contact's current key verified (safety numbers compared in person or by QR). */
-  async markVerified(userId: string): Promise<void> {
-    const rec = await this.o.store.loadTrust(userId);
-    if (!rec) throw new E2EError('untrusted_identity', `no identity key known for ${userId}`, [userId]);
-    await markVerified(this.o.store, userId, rec.identityKey, this.ctx.now());
+  markVerified(userId: string): Promise<void> {
+    return this.verification.verify(userId);
+  }
+
+  /** Takes a verification back (the key stays trusted, unverified). */
+  removeVerification(userId: string): Promise<void> {
+    return this.verification.unverify(userId);
   }
 }

@@ -1,5 +1,5 @@
 /** Test support: simulated devices (E2EClient over memory stores) talking through a TestRelay. */
-import { defaultContext, type CryptoContext } from '@chatalot/crypto';
+import { defaultContext, type CryptoContext, type IdentityKeyPair } from '@chatalot/crypto';
 import type { Message } from '@chatalot/protocol';
 import { E2EClient } from './client.js';
 import type { KeyValueStore } from './kv.js';
@@ -17,6 +17,7 @@ export interface DeviceOptions {
   kv?: KeyValueStore;
   resetIdentity?: boolean;
   backup?: { passphrase: string; blob: Uint8Array };
+  linkedIdentity?: IdentityKeyPair;
 }
 
 export class TestEndpoint {
@@ -45,6 +46,7 @@ export class TestEndpoint {
       send: async (input) => relay.post(userId, input),
       ...(o.resetIdentity ? { resetIdentity: true } : {}),
       ...(o.backup ? { backup: o.backup } : {}),
+      ...(o.linkedIdentity ? { linkedIdentity: o.linkedIdentity } : {}),
     });
     // Events published before this device existed are not its business.
     const endpoint = new TestEndpoint(relay, userId, kv, e2e);

@@ -8,7 +8,11 @@
  */
 import {
   AckDeviceMessages,
+  CreateProvisioningSession,
   KEY_LIMITS,
+  PROVISIONING_ID_ALPHABET,
+  PROVISIONING_LIMITS,
+  ProvisioningEnvelopeBody,
   RegisterDeviceRequest,
   SendDeviceMessages,
   SendMessage,
@@ -18,6 +22,7 @@ import {
   type Message,
   type MessageAck,
   type OneTimePreKey as WireOneTimePreKey,
+  type ProvisioningSession,
   type SignedPreKey as WireSignedPreKey,
 } from '@chatalot/protocol';
 import type { z } from 'zod';
@@ -137,6 +142,46 @@ export class TestRelay {
     return r.data;
   }
 
+  /**
+   * The provisioning relay, per user (the real server also tells the user's sign-in sessions
+   * apart: apps/server/src/provisioning). `tamper` rewrites envelopes in transit.
+   */
+  readonly linkSessions = new Map<string, { userId: string; session: ProvisioningSession; envelope: string | null }>();
+  tamper: ((envelope: string) => string) | undefined;
+
+  private provisioning(me: string, method: string, id: string | undefined, sub: string | undefined, body: unknown) {
+    if (method === 'POST' && id === undefined) {
+      const input = this.parse(CreateProvisioningSession, body);
+      const sessionId = `${PROVISIONING_ID_ALPHABET.slice(0, 6)}${String(this.linkSessions.size).padStart(4, '0')}`;
+      const now = this.now();
+      const session = {
+        id: sessionId,
+        device_name: input.device_name,
+        ephemeral_key: input.ephemeral_key,
+        created_at: now,
+        expires_at: now + PROVISIONING_LIMITS.sessionTtlMs,
+        approved: false,
+      };
+      this.linkSessions.set(sessionId, { userId: me, session, envelope: null });
+      return { id: sessionId, expires_at: session.expires_at };
+    }
+    const entry = id === undefined ? undefined : this.linkSessions.get(id);
+    if (!entry || entry.userId !== me) throw new HttpFailure(404, 'not_found');
+    if (method === 'GET' && sub === undefined) return { ...entry.session, approved: entry.envelope !== null };
+    if (method === 'DELETE' && sub === undefined) {
+      this.linkSessions.delete(entry.session.id);
+      return undefined;
+    }
+    if (method === 'POST' && sub === 'envelope') {
+      if (entry.envelope !== null) throw new HttpFailure(409, 'conflict');
+      const envelope = this.parse(ProvisioningEnvelopeBody, body).envelope;
+      entry.envelope = this.tamper ? this.tamper(envelope) : envelope;
+      return undefined;
+    }
+    if (method === 'GET' && sub === 'envelope') return { envelope: entry.envelope };
+    throw new HttpFailure(404, 'not_found');
+  }
+
   private route(me: string, method: string, url: URL, body: unknown): unknown {
     const p = url.pathname.split('/').slice(1); // ['api', 'keys', …]
     if (method === 'POST' && url.pathname === '/api/keys/devices') return this.register(me, body);
@@ -186,6 +231,7 @@ export class TestRelay {
         return { messages: pending.slice(0, 500), has_more: pending.length > 500 };
       }
     }
+    if (p[1] === 'provisioning' && p[2] === 'sessions') return this.provisioning(me, method, p[3], p[4], body);
     if (method === 'POST' && url.pathname === '/api/device-messages/ack') {
       const ack = this.parse(AckDeviceMessages, body);
       const k = `${me}/${ack.device_id}`;

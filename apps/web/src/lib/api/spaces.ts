@@ -13,7 +13,10 @@ import {
   CommunityInviteList,
   CommunityInvitePreview,
   CommunityJoinResult,
+  CommunityBan as CommunityBanSchema,
+  CommunityBanList,
   CommunityList,
+  CommunityMember as CommunityMemberSchema,
   CommunityMemberList,
   DiscoverableGroupList,
   Dm,
@@ -21,8 +24,11 @@ import {
   ErrorResponse,
   Group,
   GroupInvite,
+  GroupInviteList,
   GroupJoinResult,
   GroupList,
+  GroupMember,
+  GroupMemberList,
   ReadStateList,
   UserSearchResults,
   type CommunityMember,
@@ -30,7 +36,10 @@ import {
   type CreateCommunity,
   type CreateCommunityInvite,
   type CreateGroup,
+  type UpdateChannel,
   type UpdateCommunity,
+  type UpdateCommunityMember,
+  type UpdateGroup,
 } from '@chatalot/protocol';
 import type { z } from 'zod';
 import { session } from '$lib/session.svelte';
@@ -40,6 +49,7 @@ export type {
   Community,
   CommunityInvite,
   CommunityMember,
+  GroupMember,
   Dm,
   Group,
   ChannelReadState as ReadState,
@@ -50,6 +60,10 @@ export type UserCard = z.infer<typeof UserSearchResults>['users'][number];
 export type ReadStateT = z.infer<typeof ChannelReadState>;
 export type GroupInviteT = z.infer<typeof GroupInvite>;
 export type CommunityUpdate = z.input<typeof UpdateCommunity>;
+export type CommunityBan = z.infer<typeof CommunityBanSchema>;
+export type GroupUpdate = z.input<typeof UpdateGroup>;
+export type ChannelUpdate = z.input<typeof UpdateChannel>;
+export type MemberUpdate = z.input<typeof UpdateCommunityMember>;
 
 const id = (value: string) => encodeURIComponent(value);
 const authed = <S extends z.ZodType>(path: string, options: RequestOptions<S> = {}) =>
@@ -97,6 +111,47 @@ export async function listMembers(communityId: string, max = 5_000): Promise<Com
     after = page.next_cursor;
   } while (after && members.length < max);
   return members;
+}
+
+/** Changes a member's role (admins, on members below them) or nickname (own, or others' for moderators). */
+export function updateMember(communityId: string, userId: string, update: MemberUpdate): Promise<CommunityMember> {
+  return authed(`/api/communities/${id(communityId)}/members/${id(userId)}`, {
+    method: 'PATCH',
+    body: update,
+    response: CommunityMemberSchema,
+  });
+}
+
+/** Hands the community to another member (owner only); the old owner becomes an admin. */
+export function transferCommunity(communityId: string, userId: string): Promise<Community> {
+  return authed(`/api/communities/${id(communityId)}/transfer`, {
+    method: 'POST',
+    body: { user_id: userId },
+    response: Community,
+  });
+}
+
+/** Kicks a member out of the community and all its groups; they can come back with an invite. */
+export async function kickMember(communityId: string, userId: string): Promise<void> {
+  await authed(`/api/communities/${id(communityId)}/members/${id(userId)}`, { method: 'DELETE' });
+}
+
+// Community bans
+
+export function banUser(communityId: string, userId: string, reason: string): Promise<CommunityBan> {
+  return authed(`/api/communities/${id(communityId)}/bans`, {
+    method: 'POST',
+    body: { user_id: userId, ...(reason ? { reason } : {}) },
+    response: CommunityBanSchema,
+  });
+}
+
+export async function listBans(communityId: string): Promise<CommunityBan[]> {
+  return (await authed(`/api/communities/${id(communityId)}/bans`, { response: CommunityBanList })).bans;
+}
+
+export async function unbanUser(communityId: string, userId: string): Promise<void> {
+  await authed(`/api/communities/${id(communityId)}/bans/${id(userId)}`, { method: 'DELETE' });
 }
 
 // Community invites
@@ -175,6 +230,42 @@ export function createGroupInvite(groupId: string, input: { max_uses?: number; e
   return authed(`/api/groups/${id(groupId)}/invites`, { method: 'POST', body: input, response: GroupInvite });
 }
 
+export function getGroup(groupId: string): Promise<Group> {
+  return authed(`/api/groups/${id(groupId)}`, { response: Group });
+}
+
+export function updateGroup(groupId: string, update: GroupUpdate): Promise<Group> {
+  return authed(`/api/groups/${id(groupId)}`, { method: 'PATCH', body: update, response: Group });
+}
+
+export async function deleteGroup(groupId: string): Promise<void> {
+  await authed(`/api/groups/${id(groupId)}`, { method: 'DELETE' });
+}
+
+export async function listGroupMembers(groupId: string): Promise<GroupMember[]> {
+  return (await authed(`/api/groups/${id(groupId)}/members`, { response: GroupMemberList })).members;
+}
+
+export function setGroupRole(groupId: string, userId: string, role: 'admin' | 'member'): Promise<GroupMember> {
+  return authed(`/api/groups/${id(groupId)}/members/${id(userId)}`, {
+    method: 'PATCH',
+    body: { role },
+    response: GroupMember,
+  });
+}
+
+export async function removeGroupMember(groupId: string, userId: string): Promise<void> {
+  await authed(`/api/groups/${id(groupId)}/members/${id(userId)}`, { method: 'DELETE' });
+}
+
+export async function listGroupInvites(groupId: string): Promise<GroupInviteT[]> {
+  return (await authed(`/api/groups/${id(groupId)}/invites`, { response: GroupInviteList })).invites;
+}
+
+export async function revokeGroupInvite(groupId: string, code: string): Promise<void> {
+  await authed(`/api/groups/${id(groupId)}/invites/${id(code)}`, { method: 'DELETE' });
+}
+
 export async function listChannels(groupId: string): Promise<Channel[]> {
   return (await authed(`/api/groups/${id(groupId)}/channels`, { response: ChannelList })).channels;
 }
@@ -185,6 +276,14 @@ export function createChannel(groupId: string, input: z.input<typeof CreateChann
 
 export function getChannel(channelId: string): Promise<Channel> {
   return authed(`/api/channels/${id(channelId)}`, { response: Channel });
+}
+
+export function updateChannel(channelId: string, update: ChannelUpdate): Promise<Channel> {
+  return authed(`/api/channels/${id(channelId)}`, { method: 'PATCH', body: update, response: Channel });
+}
+
+export async function deleteChannel(channelId: string): Promise<void> {
+  await authed(`/api/channels/${id(channelId)}`, { method: 'DELETE' });
 }
 
 // DMs and people

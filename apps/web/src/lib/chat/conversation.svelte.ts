@@ -14,9 +14,11 @@ import { GATEWAY, MESSAGE_LIMITS, Message as MessageSchema, type Message, type S
 import { SvelteMap } from 'svelte/reactivity';
 import { describeError } from '$lib/errors';
 import { realtime } from '$lib/realtime.svelte';
+import { localSearch } from '$lib/search/local-search.svelte';
 import { session } from '$lib/session.svelte';
 import { workspace } from '$lib/workspace.svelte';
 import { e2e, type ConversationKind, type MemberCard } from './e2e-session.svelte';
+import { forgetVersions, keepVersion } from './versions';
 
 /** A message and what decrypting it gave. */
 export interface ChatEntry {
@@ -38,6 +40,10 @@ export interface PendingSend {
   nonce: string;
   text: string;
   reply: MessageContent['reply'] | null;
+  /** A reply in the thread of this root message (no quote: it shows in the thread, not the channel). */
+  thread: string | null;
+  /** Who it mentions (the server counts mentions per reader; the text stays encrypted). */
+  mentions: { mentions: string[]; mention_everyone: boolean } | null;
   /** `sent`: acknowledged, waiting for its copy on the socket. */
   status: 'encrypting' | 'sending' | 'sent' | 'failed';
   error: string | null;
@@ -300,6 +306,13 @@ export class Conversation {
       case 'message.deleted':
         if (typeof event.message_id === 'string') this.applyDelete(event.message_id);
         return;
+      case 'message.pinned':
+      case 'message.unpinned':
+        if (typeof event.message_id === 'string') {
+          const pinned = event.type === 'message.pinned';
+          this.replace(event.message_id, (e) => ({ ...e, message: { ...e.message, pinned } }));
+        }
+        return;
       case 'reaction.added':
       case 'reaction.removed':
         if (
@@ -358,6 +371,10 @@ export class Conversation {
       this.replace(message.id, (e) => ({ ...e, message: { ...message, reactions: e.message.reactions } }));
       return;
     }
+    // The previous text cannot be decrypted again later: keep it for the edit history.
+    if (current.result.status === 'ok') {
+      await keepVersion(message.id, current.message.ciphertext, current.result.plaintext).catch(() => undefined);
+    }
     const result = await e2e.decrypt(message);
     this.replace(message.id, (e) =>
       (e.message.edited_at ?? 0) > (message.edited_at ?? 0) ? e : { message: { ...message }, result },
@@ -370,6 +387,8 @@ export class Conversation {
       result: { status: 'failed', reason: 'deleted' },
     }));
     void e2e.client?.messenger.forgetMessage(messageId).catch(() => undefined);
+    void forgetVersions(messageId).catch(() => undefined);
+    localSearch.remove(messageId, this.entries.find((e) => e.message.id === messageId)?.message);
   }
 
   private applyReaction(messageId: string, emoji: string, userId: string, add: boolean): void {
@@ -391,8 +410,16 @@ export class Conversation {
 
   // Actions
 
-  /** Encrypts and sends a message (a reply when `replyTo` is given). */
-  send(text: string, replyTo: ChatEntry | null, names: (id: string) => string): Promise<void> {
+  /**
+   * Encrypts and sends a message: a reply (quoting it) when `replyTo` is given, a reply in the
+   * thread of `options.thread` (a root message id) when that is.
+   */
+  send(
+    text: string,
+    replyTo: ChatEntry | null,
+    names: (id: string) => string,
+    options: { thread?: string | null; mentions?: PendingSend['mentions'] } = {},
+  ): Promise<void> {
     const reply =
       replyTo && replyTo.result.status === 'ok'
         ? { message_id: replyTo.message.id, preview: replyTo.result.plaintext.slice(0, REPLY_PREVIEW_CHARS) }
@@ -403,6 +430,8 @@ export class Conversation {
       nonce: newNonce(),
       text,
       reply,
+      thread: options.thread ?? null,
+      mentions: options.mentions ?? null,
       status: 'encrypting',
       error: null,
       input: null,
@@ -435,7 +464,14 @@ export class Conversation {
         const client = e2e.client;
         if (!client) throw new Error('Encryption is not ready');
         const content: MessageContent = { text: pending.text, ...(pending.reply ? { reply: pending.reply } : {}) };
-        const extras = { nonce, ...(pending.reply ? { reply_to: pending.reply.message_id } : {}) };
+        const replyTo = pending.reply?.message_id ?? pending.thread;
+        const mentions = pending.mentions;
+        const extras = {
+          nonce,
+          ...(replyTo ? { reply_to: replyTo } : {}),
+          ...(mentions && mentions.mentions.length > 0 ? { mentions: mentions.mentions } : {}),
+          ...(mentions?.mention_everyone ? { mention_everyone: true } : {}),
+        };
         input =
           this.kind === 'dm'
             ? await client.messenger.encryptDirectMessage(this.id, content, extras)

@@ -5,8 +5,11 @@
  *
  * - Registration: the first browser of an account creates the identity key and registers as a
  *   device. A later browser of the same account cannot (the identity key lives on the first
- *   one): `start` fails with `provisioning_required` and the chat view offers to restore a key
- *   backup, or to start over with a new identity (`resetIdentity`).
+ *   one): `start` fails with `provisioning_required` and the chat view offers to link it from
+ *   a device that has the key (trust/device-link.svelte.ts, then `startLinked`), to restore a
+ *   key backup, or to start over with a new identity (`resetIdentity`).
+ * - Trust: `verified` holds the contacts whose safety number this device verified (shields in
+ *   the UI); `changed` those whose key changed and was not accepted yet.
  * - Transport: messages go out through the app's GatewayClient (`message.send`, by the chat
  *   view); device messages (Sender Key distributions) and their acks through the REST device
  *   inbox (GatewayClient has no `device.send` method). Once the device exists the gateway socket
@@ -27,15 +30,22 @@ import {
   E2EClient,
   isE2EError,
   openIndexedDbKeyStore,
+  type ContactTrust,
   type DecryptResult,
+  type E2EClientOptions,
   type IndexedDbKeyStore,
 } from '@chatalot/client';
 import { ChannelMemberList, Dm, type Message } from '@chatalot/protocol';
 import { untrack } from 'svelte';
 import { SvelteSet } from 'svelte/reactivity';
 import { realtime } from '$lib/realtime.svelte';
+import { localSearch } from '$lib/search/local-search.svelte';
 import { session } from '$lib/session.svelte';
 import { workspace } from '$lib/workspace.svelte';
+import { browserName } from './trust/device-name';
+
+/** The identity key another device hands over when it links this browser. */
+type IdentityKeyPair = NonNullable<E2EClientOptions['linkedIdentity']>;
 
 export type E2EStatus =
   /** Nothing started (signed out, or no conversation opened yet). */
@@ -90,6 +100,8 @@ class E2ESession {
   client = $state.raw<E2EClient | null>(null);
   /** Contacts whose identity key changed and was not accepted yet: sending to them is paused. */
   readonly changed = new SvelteSet<string>();
+  /** Contacts whose safety number this device verified. */
+  readonly verified = new SvelteSet<string>();
 
   private userId: string | null = null;
   private generation = 0;
@@ -132,11 +144,13 @@ class E2ESession {
     this.releaseLock = null;
     this.kv?.raw.close();
     this.kv = null;
+    localSearch.close();
     this.client = null;
     this.userId = null;
     this.status = 'idle';
     this.error = null;
     this.changed.clear();
+    this.verified.clear();
     this.members.clear();
     this.kinds.clear();
     this.restartedFor = null;
@@ -161,6 +175,11 @@ class E2ESession {
   /** Restores the identity key from an encrypted key backup, then registers this browser. */
   restoreBackup(blob: Uint8Array, passphrase: string): Promise<void> {
     return this.run({ backup: { blob, passphrase } });
+  }
+
+  /** Registers this browser with the identity key another device handed over by linking. */
+  startLinked(identity: IdentityKeyPair): Promise<void> {
+    return this.run({ linkedIdentity: identity });
   }
 
   /**
@@ -193,7 +212,11 @@ class E2ESession {
     return new Blob([bytes.slice()], { type: 'application/octet-stream' });
   }
 
-  private async run(options: { resetIdentity?: boolean; backup?: { blob: Uint8Array; passphrase: string } }) {
+  private async run(options: {
+    resetIdentity?: boolean;
+    backup?: { blob: Uint8Array; passphrase: string };
+    linkedIdentity?: IdentityKeyPair;
+  }) {
     const userId = this.userId;
     if (!userId) return;
     const generation = ++this.generation;
@@ -214,6 +237,7 @@ class E2ESession {
         channelMembers: async (channelId) => (await this.membersOf(channelId)).map((m) => m.id),
         ...(options.resetIdentity ? { resetIdentity: true } : {}),
         ...(options.backup ? { backup: options.backup } : {}),
+        ...(options.linkedIdentity ? { linkedIdentity: options.linkedIdentity } : {}),
       });
       if (!current()) return;
       for (const off of this.detach) off();
@@ -221,10 +245,16 @@ class E2ESession {
         client.messenger.on('retry', (messages) => {
           for (const listener of [...this.retryListeners]) listener(messages);
         }),
-        client.messenger.on('identityChanged', (contact) => this.changed.add(contact)),
+        client.messenger.on('identityChanged', (contact) => {
+          this.changed.add(contact);
+          this.verified.delete(contact);
+        }),
       ];
       this.client = client;
       for (const contact of await client.messenger.untrustedContacts()) this.changed.add(contact);
+      for (const contact of await client.store.trustedUsers()) {
+        if ((await client.store.loadTrust(contact))?.state === 'verified') this.verified.add(contact);
+      }
       // The socket opened before this device existed (or for another one): sign it in again
       // with the device id, so this device's `device.message` events reach it. Its `ready`
       // then syncs the device inbox.
@@ -232,11 +262,19 @@ class E2ESession {
       if (realtime.client && !this.socketHasDevice(deviceId)) realtime.restart({ deviceId });
       else this.syncInbox();
       this.status = 'ready';
+      // Names this browser in the devices list, and says it was in use now (best effort).
+      client.provisioning.reportDeviceLabel(deviceId, browserName()).catch(() => undefined);
+      localSearch.open(userId, (message) => this.decrypt(message));
     } catch (err) {
       if (!current()) return;
       this.client = null;
       if (options.backup && !(err instanceof ApiError)) {
         // A wrong passphrase or a file that is not a backup of this account: choose again.
+        this.status = 'provisioning_required';
+        throw err;
+      }
+      if (options.linkedIdentity && !(err instanceof ApiError)) {
+        // The handed-over key did not register (it is not this account's): link again.
         this.status = 'provisioning_required';
         throw err;
       }
@@ -246,7 +284,7 @@ class E2ESession {
         this.status = 'error';
         this.error = describeStartError(err);
       }
-      if (options.backup) throw err;
+      if (options.backup || options.linkedIdentity) throw err;
     }
   }
 
@@ -382,6 +420,11 @@ class E2ESession {
     if (!client) return Promise.resolve({ status: 'waiting_for_key' });
     const run = this.decrypting.then(() => client.messenger.decryptMessage(message));
     this.decrypting = run.catch(() => undefined);
+    // What this device decrypted goes to its local message store, for search.
+    void run.then(
+      (result) => localSearch.record(message, result),
+      () => undefined,
+    );
     return run;
   }
 
@@ -397,6 +440,33 @@ class E2ESession {
     if (!client) return;
     await client.messenger.accept(userId);
     this.changed.delete(userId);
+    this.verified.delete(userId);
+  }
+
+  /** A contact's safety number and trust state (their key looked up on first use). */
+  async contactTrust(userId: string): Promise<ContactTrust | undefined> {
+    const client = this.client;
+    if (!client) return undefined;
+    const trust = await client.messenger.contactTrust(userId);
+    if (trust?.state === 'verified') this.verified.add(userId);
+    else this.verified.delete(userId);
+    return trust;
+  }
+
+  /** Marks a contact verified after the person compared safety numbers. */
+  async markVerified(userId: string): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    await client.messenger.markVerified(userId);
+    this.verified.add(userId);
+  }
+
+  /** Takes a verification back. */
+  async removeVerification(userId: string): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    await client.messenger.removeVerification(userId);
+    this.verified.delete(userId);
   }
 }
 

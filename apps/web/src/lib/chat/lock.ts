@@ -55,7 +55,7 @@ export function lockTitle(result: DecryptResult): string {
   switch (result.status) {
     case 'ok':
       return result.verified
-        ? 'Decrypted and authenticated. You verified this sender’s safety number.'
+        ? 'Verified: decrypted and authenticated, and you verified this sender’s safety number.'
         : 'Decrypted and authenticated: end-to-end encrypted. Compare safety numbers to verify the sender.';
     case 'waiting_for_key':
       return 'Encrypted: waiting for the sender’s key to reach this device.';

@@ -1,0 +1,329 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
+import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+
+/**
+ * The composer, with two people against a real server (the real entry point, SQLite): Ada
+ * creates a community and Grace joins it. In #general Ada completes an emoji shortcode from the
+ * popup and types another in full, mentions Grace from the `@` popup, sends /shrug and /me from
+ * the command popup, makes a selection bold with Ctrl+B and a spoiler with the toolbar, picks
+ * an emoji from the picker, and edits her last message with ↑. Grace reads each message as it was meant. The popups are
+ * photographed at desktop and phone size, and at phone size they must fit on the screen.
+ */
+
+const DESKTOP = { width: 1280, height: 800 };
+const MOBILE = { width: 390, height: 844 };
+const POLL = { timeout: 20_000 };
+
+const ADA = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
+const GRACE = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
+const COMMUNITY = 'Composers Guild';
+
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+  return problems;
+}
+
+async function register(page: Page, who: typeof ADA) {
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Display name').fill(who.displayName);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByLabel('Confirm password').fill(who.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
+  await page.getByLabel('I saved it somewhere safe').check();
+  await page.getByRole('button', { name: /^Continue/ }).click();
+}
+
+const box = (page: Page) => page.getByTestId('composer-input');
+const popup = (page: Page) => page.getByTestId('composer-suggestions');
+
+async function waitForChat(page: Page) {
+  await expect.poll(() => box(page).count(), POLL).toBe(1);
+  await expect.poll(() => page.getByTestId('message-list').count(), POLL).toBe(1);
+}
+
+/** The text of the last message on screen (the rendered Markdown, as its HTML). */
+function lastMessage(page: Page): Locator {
+  return page.getByTestId('message').last().getByTestId('message-text');
+}
+
+/** Waits until the last message on `page` has `html` inside it. */
+async function expectLastHtml(page: Page, html: string) {
+  await expect.poll(() => lastMessage(page).innerHTML(), POLL).toContain(html);
+}
+
+async function typeSlowly(page: Page, text: string) {
+  await box(page).pressSequentially(text, { delay: 15 });
+}
+
+/** Enter, then waits until nothing is pending. */
+async function sendNow(page: Page) {
+  await page.keyboard.press('Enter');
+  await expect.poll(() => box(page).inputValue(), POLL).toBe('');
+  await expect.poll(() => page.getByTestId('pending-message').count(), POLL).toBe(0);
+}
+
+/** The popup is open, the text box says so, and its active row is a real option. */
+async function expectPopupOpen(page: Page, label: string) {
+  await expect.poll(() => popup(page).count(), POLL).toBe(1);
+  expect(await box(page).getAttribute('aria-expanded')).toBe('true');
+  const listbox = popup(page).getByRole('listbox', { name: label });
+  expect(await listbox.count()).toBe(1);
+  expect(await box(page).getAttribute('aria-controls')).toBe(await listbox.getAttribute('id'));
+  const activeId = await box(page).getAttribute('aria-activedescendant');
+  const active = page.locator(`[id="${activeId}"]`);
+  expect(await active.getAttribute('role')).toBe('option');
+  expect(await active.getAttribute('aria-selected')).toBe('true');
+}
+
+/** Screenshots at both sizes; at phone size the popup must be on screen and above the box. */
+async function shootPopup(page: Page, name: string) {
+  for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `composer-${name}-${label}.png`) });
+    const rect = await popup(page).boundingBox();
+    const input = await box(page).boundingBox();
+    expect(rect, `${name} popup at ${label} size`).not.toBeNull();
+    expect(rect!.x).toBeGreaterThanOrEqual(0);
+    expect(rect!.y).toBeGreaterThanOrEqual(0);
+    expect(rect!.x + rect!.width).toBeLessThanOrEqual(size.width);
+    expect(rect!.y + rect!.height).toBeLessThanOrEqual(input!.y);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the composer', () => {
+  let server: RunningServer;
+  let dataDir: string;
+  let browser: Browser;
+  let ada: Page;
+  let grace: Page;
+  const problems: string[][] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-composer-'));
+    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
+    browser = await launchChromium();
+    ada = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    grace = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    problems.push(watchProblems(ada), watchProblems(grace));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('brings Ada and Grace into #general', async () => {
+    await ada.goto(new URL('/register', server.url).toString());
+    await register(ada, ADA);
+    await ada.getByRole('button', { name: 'Create a community' }).click();
+    await ada.getByRole('dialog', { name: 'Create a community' }).getByLabel('Community name').fill(COMMUNITY);
+    await ada.getByRole('button', { name: 'Create community' }).click();
+    await expect.poll(() => ada.getByTestId('channel-name').textContent(), POLL).toBe('general');
+    const channelPath = new URL(ada.url()).pathname;
+    await waitForChat(ada);
+
+    await ada.getByRole('button', { name: `Community menu: ${COMMUNITY}` }).click();
+    await ada.getByRole('menuitem', { name: 'Invite people' }).click();
+    const link = ada.getByLabel('Invite link', { exact: true });
+    await expect.poll(() => link.inputValue(), POLL).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
+    const invite = await link.inputValue();
+    await ada.getByRole('button', { name: 'Done' }).click();
+
+    await grace.goto(invite);
+    await grace.getByRole('link', { name: 'Create an account to join' }).click();
+    await register(grace, GRACE);
+    await grace.getByRole('button', { name: "Let's go" }).click();
+    await expect.poll(() => new URL(grace.url()).pathname, POLL).toBe(channelPath);
+    await waitForChat(grace);
+    // Ada's view learns of the new member (the @ popup lists the channel's members).
+    await ada.reload();
+    await waitForChat(ada);
+  });
+
+  it('completes :shortcodes: from the popup, and a shortcode typed in full', async () => {
+    await box(ada).click();
+    await typeSlowly(ada, 'Party time :tada');
+    await expectPopupOpen(ada, 'Emoji');
+    const first = popup(ada).getByRole('option').first();
+    expect(await first.textContent()).toContain(':tada:');
+    expect(await first.textContent()).toContain('🎉');
+    await shootPopup(ada, 'emoji');
+
+    // Escape closes it for this shortcode (typing on keeps it closed); the next one opens it.
+    await ada.keyboard.press('Escape');
+    await expect.poll(() => popup(ada).count(), POLL).toBe(0);
+    expect(await box(ada).getAttribute('aria-expanded')).toBe('false');
+    await typeSlowly(ada, 'a');
+    expect(await popup(ada).count()).toBe(0);
+    for (let i = 0; i < ':tadaa'.length; i++) await ada.keyboard.press('Backspace');
+    expect(await box(ada).inputValue()).toBe('Party time ');
+    await typeSlowly(ada, ':tada');
+    await expectPopupOpen(ada, 'Emoji');
+
+    await ada.keyboard.press('Enter'); // picks
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('Party time 🎉 ');
+    await typeSlowly(ada, 'and :smile:');
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('Party time 🎉 and 😄');
+    await sendNow(ada);
+    await expect.poll(() => lastMessage(grace).textContent(), POLL).toBe('Party time 🎉 and 😄');
+  });
+
+  it('mentions Grace from the @ popup', async () => {
+    await typeSlowly(ada, 'Thanks @gr');
+    await expectPopupOpen(ada, 'People');
+    const options = popup(ada).getByRole('option');
+    expect(await options.first().textContent()).toContain('Grace Hopper');
+    await shootPopup(ada, 'mention');
+    await options.first().click();
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('Thanks @grace ');
+    // Still in the box: typing goes on.
+    await typeSlowly(ada, 'for the compiler');
+    await sendNow(ada);
+    await expect.poll(() => lastMessage(grace).textContent(), POLL).toBe('Thanks @grace for the compiler');
+    // The server cannot read the text: the mention travelled beside it, for Grace's mention count.
+    const db = new Database(path.join(dataDir, 'chatalot.db'), { readonly: true });
+    try {
+      const graceId = (db.prepare('SELECT id FROM users WHERE username = ?').get('grace') as { id: string }).id;
+      const rows = db.prepare('SELECT mentions, mention_everyone FROM messages ORDER BY seq').all();
+      expect(rows.at(-1)).toEqual({ mentions: JSON.stringify([graceId]), mention_everyone: 0 });
+      expect(rows.at(-2)).toEqual({ mentions: '[]', mention_everyone: 0 });
+    } finally {
+      db.close();
+    }
+
+    // @everyone and friends are offered in a channel.
+    await typeSlowly(ada, '@');
+    await expectPopupOpen(ada, 'People');
+    const words = await popup(ada).getByRole('option').allTextContents();
+    expect(words.some((w) => w.includes('@everyone'))).toBe(true);
+    expect(words.some((w) => w.includes('@here'))).toBe(true);
+    await box(ada).fill('');
+  });
+
+  it('lists the slash commands and sends /shrug and /me', async () => {
+    await typeSlowly(ada, '/');
+    await expectPopupOpen(ada, 'Commands');
+    const names = await popup(ada).getByRole('option').allTextContents();
+    expect(names.map((n) => /\/[a-z]+/.exec(n)?.[0])).toEqual(['/shrug', '/tableflip', '/unflip', '/lenny', '/me']);
+    expect(names.join(' ')).not.toMatch(/poll|giphy/);
+    await shootPopup(ada, 'commands');
+    // ↓ moves the active row, and aria-activedescendant follows.
+    await ada.keyboard.press('ArrowDown');
+    const activeId = await box(ada).getAttribute('aria-activedescendant');
+    expect(await ada.locator(`[id="${activeId}"]`).textContent()).toContain('/tableflip');
+
+    await typeSlowly(ada, 'shrug');
+    await sendNow(ada); // "/shrug" typed in full: Enter sends it.
+    await expect.poll(() => lastMessage(grace).textContent(), POLL).toBe('¯\\_(ツ)_/¯');
+
+    await typeSlowly(ada, '/me');
+    await ada.keyboard.press('Tab');
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('/me ');
+    await typeSlowly(ada, 'waves at Grace');
+    await sendNow(ada);
+    await expectLastHtml(grace, '<em>waves at Grace</em>');
+  });
+
+  it('formats the selection with Ctrl+B and with the toolbar, which stays shown after a reload', async () => {
+    await typeSlowly(ada, 'make this bold');
+    for (let i = 0; i < 4; i++) await ada.keyboard.press('Shift+ArrowLeft');
+    await ada.keyboard.press('Control+b');
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('make this **bold**');
+    await sendNow(ada);
+    await expectLastHtml(grace, 'make this <strong>bold</strong>');
+
+    expect(await ada.getByTestId('format-toolbar').count()).toBe(0);
+    await ada.getByRole('button', { name: 'Formatting toolbar' }).click();
+    const toolbar = ada.getByRole('toolbar', { name: 'Formatting' });
+    await expect.poll(() => toolbar.count(), POLL).toBe(1);
+    expect(await ada.getByRole('button', { name: 'Formatting toolbar' }).getAttribute('aria-pressed')).toBe('true');
+    await box(ada).click();
+    await typeSlowly(ada, 'a secret plan');
+    for (let i = 0; i < 4; i++) await ada.keyboard.press('Shift+ArrowLeft');
+    await toolbar.getByRole('button', { name: 'Spoiler' }).click();
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('a secret ||plan||');
+    for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
+      await ada.setViewportSize(size);
+      await ada.waitForTimeout(300);
+      await ada.screenshot({ path: path.join(SCREENSHOT_DIR, `composer-toolbar-${label}.png`) });
+    }
+    await ada.setViewportSize(DESKTOP);
+    await box(ada).focus();
+    await sendNow(ada);
+    await expectLastHtml(grace, '<span class="md-spoiler">plan</span>');
+
+    await ada.reload();
+    await waitForChat(ada);
+    expect(await ada.getByRole('toolbar', { name: 'Formatting' }).count()).toBe(1);
+  });
+
+  it('inserts an emoji from the picker, found by search, with the keyboard', async () => {
+    await box(ada).click();
+    await typeSlowly(ada, 'Picked ');
+    await ada.getByRole('button', { name: 'Emoji', exact: true }).click();
+    const picker = ada.getByRole('dialog', { name: 'Emoji picker' });
+    await expect.poll(() => picker.getByRole('option').count(), POLL).toBeGreaterThan(1000);
+    expect(await ada.getByRole('button', { name: 'Emoji', exact: true }).getAttribute('aria-expanded')).toBe('true');
+    // The search box has the focus, and the arrows move through the grid.
+    const search = picker.getByLabel('Search emoji');
+    await expect.poll(() => search.evaluate((el) => el === document.activeElement), POLL).toBe(true);
+    await ada.keyboard.press('ArrowRight');
+    const activeId = await search.getAttribute('aria-activedescendant');
+    expect(await ada.locator(`[id="${activeId}"]`).getAttribute('aria-selected')).toBe('true');
+    for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
+      await ada.setViewportSize(size);
+      await ada.waitForTimeout(300);
+      await ada.screenshot({ path: path.join(SCREENSHOT_DIR, `composer-picker-${label}.png`) });
+      const rect = (await picker.boundingBox())!;
+      expect(rect.x).toBeGreaterThanOrEqual(0);
+      expect(rect.y).toBeGreaterThanOrEqual(0);
+      expect(rect.x + rect.width).toBeLessThanOrEqual(size.width);
+    }
+    await ada.setViewportSize(DESKTOP);
+    await search.pressSequentially('party popper', { delay: 10 });
+    await expect.poll(() => picker.getByRole('option').first().getAttribute('aria-label'), POLL).toBe('party popper');
+    await ada.keyboard.press('Enter');
+    await expect.poll(() => picker.count(), POLL).toBe(0);
+    await expect.poll(() => box(ada).inputValue(), POLL).toBe('Picked 🎉');
+    await expect.poll(() => box(ada).evaluate((el) => el === document.activeElement), POLL).toBe(true);
+    await sendNow(ada);
+    await expect.poll(() => lastMessage(grace).textContent(), POLL).toBe('Picked 🎉');
+
+    // Escape closes it and gives the focus back to the message box.
+    await ada.getByRole('button', { name: 'Emoji', exact: true }).click();
+    await expect.poll(() => picker.count(), POLL).toBe(1);
+    await ada.keyboard.press('Escape');
+    await expect.poll(() => picker.count(), POLL).toBe(0);
+    await expect.poll(() => box(ada).evaluate((el) => el === document.activeElement), POLL).toBe(true);
+  });
+
+  it('edits the last message with ↑ in the empty box', async () => {
+    await box(ada).click();
+    await ada.keyboard.press('ArrowUp');
+    const editor = ada.getByLabel('Edit message');
+    await expect.poll(() => editor.count(), POLL).toBe(1);
+    expect(await editor.inputValue()).toBe('Picked 🎉');
+    await editor.fill('Picked 🎉 (revised)');
+    await ada.keyboard.press('Enter');
+    await expect.poll(() => lastMessage(grace).textContent(), POLL).toContain('(revised)');
+  });
+
+  it('logged no errors in the browsers', () => {
+    expect(problems).toEqual([[], []]);
+  });
+});

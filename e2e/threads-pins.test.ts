@@ -1,0 +1,350 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
+import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import { findInFiles } from './scan-files.js';
+
+/**
+ * Threads, pins, forwarding, the message menu and read receipts in the chat view, with two
+ * people in two browsers against a real server (SQLite): a reply written in a thread panel
+ * reaches the other person's thread panel and the root counts it; a pin shows in the other's
+ * pins panel; a message forwarded to their DM arrives decrypted and marked "Forwarded"; the menu
+ * opens by right click and by keyboard, whose shortcuts work on a focused message; an edit keeps
+ * its history on the editor's device; "Seen by" appears once the other person has read. None of
+ * the texts reaches the server's files. Screenshots at desktop and phone size.
+ */
+
+const DESKTOP = { width: 1280, height: 800 };
+const MOBILE = { width: 390, height: 844 };
+const POLL = { timeout: 20_000 };
+
+const OWNER = { username: 'hedy', displayName: 'Hedy Lamarr', password: 'frequency hopping 1942' };
+const MEMBER = { username: 'alan', displayName: 'Alan Turing', password: 'universal machine 1936' };
+const COMMUNITY = 'Signal Society';
+
+const SECRETS = {
+  root: 'Shall we hop frequencies on Tuesday?',
+  threadReply: 'Tuesday works, bring the piano rolls',
+  pinned: 'Meeting notes live in the red binder',
+  forwarded: 'The spread spectrum idea, worth a second look',
+  note: 'Have a look at this one',
+  draft: 'First draft of the patent text',
+  edited: 'Second draft of the patent text',
+  seen: 'Did this one reach you?',
+};
+
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+  return problems;
+}
+
+async function shoot(page: Page, name: string, sizes: Record<string, { width: number; height: number }>) {
+  const original = page.viewportSize() ?? DESKTOP;
+  for (const [label, size] of Object.entries(sizes)) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`) });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
+  }
+  await page.setViewportSize(original);
+}
+
+const BOTH = { desktop: DESKTOP, mobile: MOBILE };
+
+async function register(page: Page, who: typeof OWNER) {
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Display name').fill(who.displayName);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByLabel('Confirm password').fill(who.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
+  await page.getByLabel('I saved it somewhere safe').check();
+  await page.getByRole('button', { name: /^Continue/ }).click();
+}
+
+/** The conversation's own composer (the thread panel has another). */
+function composer(page: Page): Locator {
+  return page.getByTestId('chat-view').getByTestId('composer-input');
+}
+
+async function waitForChat(page: Page) {
+  await expect.poll(() => composer(page).count(), POLL).toBe(1);
+  await expect.poll(() => page.getByTestId('message-list').count(), POLL).toBe(1);
+}
+
+/** The message with `text` in `within` (the message list by default). */
+function messageWith(page: Page, text: string, within: Locator = page.getByTestId('message-list')): Locator {
+  return within.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText(text) });
+}
+
+async function send(page: Page, text: string, box: Locator = composer(page)) {
+  await box.click();
+  await box.pressSequentially(text, { delay: 5 });
+  await page.keyboard.press('Enter');
+  await expect.poll(() => page.getByTestId('pending-message').count(), POLL).toBe(0);
+}
+
+/** Opens a message's menu with a right click and picks `item`. */
+async function fromMenu(page: Page, message: Locator, item: string) {
+  await message.click({ button: 'right' });
+  const menu = page.getByTestId('message-menu');
+  await expect.poll(() => menu.count(), POLL).toBe(1);
+  await menu.getByRole('menuitem', { name: item }).click();
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('threads, pins, forwarding, the message menu and read receipts', () => {
+  let server: RunningServer;
+  let dataDir: string;
+  let browser: Browser;
+  let owner: Page;
+  let member: Page;
+  let ownerProblems: string[];
+  let memberProblems: string[];
+  let channelPath = '';
+  let dmPath = '';
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-threads-'));
+    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
+    browser = await launchChromium();
+    owner = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    ownerProblems = watchProblems(owner);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('brings two people into one community, both with encryption set up', async () => {
+    await owner.goto(new URL('/register', server.url).toString());
+    await register(owner, OWNER);
+    await owner.getByRole('button', { name: 'Create a community' }).click();
+    const dialog = owner.getByRole('dialog', { name: 'Create a community' });
+    await expect.poll(() => dialog.count(), POLL).toBe(1);
+    await dialog.getByLabel('Community name').fill(COMMUNITY);
+    await owner.getByRole('button', { name: 'Create community' }).click();
+    await expect.poll(() => owner.getByTestId('channel-name').textContent(), POLL).toBe('general');
+    channelPath = new URL(owner.url()).pathname;
+    await waitForChat(owner);
+
+    await owner.getByRole('button', { name: `Community menu: ${COMMUNITY}` }).click();
+    await owner.getByRole('menuitem', { name: 'Invite people' }).click();
+    const link = owner.getByLabel('Invite link', { exact: true });
+    await expect.poll(() => link.inputValue(), POLL).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
+    const inviteLink = await link.inputValue();
+    await owner.getByRole('button', { name: 'Done' }).click();
+
+    member = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    memberProblems = watchProblems(member);
+    await member.goto(inviteLink);
+    await member.getByRole('link', { name: 'Create an account to join' }).click();
+    await register(member, MEMBER);
+    await member.getByRole('button', { name: "Let's go" }).click();
+    await expect.poll(() => new URL(member.url()).pathname, POLL).toBe(channelPath);
+    await waitForChat(member);
+  });
+
+  it('carries a reply written in a thread to the other person’s thread panel, and counts it', async () => {
+    await send(owner, SECRETS.root);
+    const root = messageWith(member, SECRETS.root);
+    await expect.poll(() => root.count(), POLL).toBe(1);
+
+    // Alan answers in a thread: the panel opens with the root and its own composer.
+    await root.hover();
+    await root.getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = member.getByTestId('thread-panel');
+    await expect.poll(() => panel.count(), POLL).toBe(1);
+    expect(await panel.getByTestId('thread-root').getByTestId('message-text').textContent()).toContain(SECRETS.root);
+    await send(member, SECRETS.threadReply, panel.getByTestId('composer-input'));
+    await expect.poll(() => messageWith(member, SECRETS.threadReply, panel).count(), POLL).toBe(1);
+    // It stays in the thread: the channel shows the count under the root instead.
+    expect(await messageWith(member, SECRETS.threadReply).count()).toBe(0);
+
+    const summary = messageWith(owner, SECRETS.root).getByTestId('thread-summary');
+    await expect.poll(() => summary.count(), POLL).toBe(1);
+    expect(await summary.getByTestId('thread-count').textContent()).toBe('1 reply');
+    expect(await messageWith(owner, SECRETS.threadReply).count()).toBe(0);
+    await summary.click();
+    const ownerPanel = owner.getByTestId('thread-panel');
+    await expect.poll(() => messageWith(owner, SECRETS.threadReply, ownerPanel).count(), POLL).toBe(1);
+    expect(await messageWith(owner, SECRETS.threadReply, ownerPanel).getAttribute('data-status')).toBe('ok');
+    await shoot(owner, 'thread-panel', BOTH);
+
+    // A second reply from Hedy's panel updates Alan's count while his panel is open.
+    await send(owner, 'Piano rolls packed', ownerPanel.getByTestId('composer-input'));
+    await expect.poll(() => messageWith(member, 'Piano rolls packed', panel).count(), POLL).toBe(1);
+    await expect
+      .poll(() => messageWith(member, SECRETS.root).getByTestId('thread-count').textContent(), POLL)
+      .toBe('2 replies');
+
+    // Escape closes the panel.
+    await ownerPanel.getByTestId('composer-input').click();
+    await owner.keyboard.press('Escape');
+    await expect.poll(() => ownerPanel.count(), POLL).toBe(0);
+    await member.getByTestId('thread-panel').getByRole('button', { name: 'Close thread' }).click();
+    await expect.poll(() => panel.count(), POLL).toBe(0);
+  });
+
+  it('opens the message menu by right click and by keyboard, with working shortcuts', async () => {
+    await send(owner, SECRETS.pinned);
+    const pinned = messageWith(owner, SECRETS.pinned);
+    await pinned.click({ button: 'right' });
+    const menu = owner.getByTestId('message-menu');
+    await expect.poll(() => menu.count(), POLL).toBe(1);
+    const items = await menu.locator('[data-action]').evaluateAll((nodes) => nodes.map((n) => n.textContent?.trim()));
+    for (const item of ['Reply', 'Reply in thread', 'Edit', 'Copy text', 'Copy link', 'Pin', 'Forward', 'Delete']) {
+      expect(
+        items.some((text) => text?.startsWith(item)),
+        item,
+      ).toBe(true);
+    }
+    expect(await menu.getByRole('menuitem', { name: 'React with 👍' }).count()).toBe(1);
+    await shoot(owner, 'message-menu', { desktop: DESKTOP });
+    await owner.keyboard.press('Escape');
+    await expect.poll(() => menu.count(), POLL).toBe(0);
+
+    // A long press on a touch screen opens it too, as a sheet at the bottom.
+    const box = (await pinned.boundingBox())!;
+    const at = { pointerType: 'touch', clientX: box.x + 60, clientY: box.y + 10, bubbles: true };
+    await pinned.dispatchEvent('pointerdown', at);
+    await expect.poll(() => menu.count(), POLL).toBe(1);
+    await pinned.dispatchEvent('pointerup', at);
+    expect(await menu.getAttribute('class')).toContain('bottom-0');
+    await owner.keyboard.press('Escape');
+    await expect.poll(() => menu.count(), POLL).toBe(0);
+
+    // Keyboard: focus a message, ↑ moves to the one before, Enter opens the menu, R replies.
+    await pinned.focus();
+    await owner.keyboard.press('ArrowUp');
+    await expect
+      .poll(() =>
+        owner.evaluate(() => document.activeElement?.querySelector('[data-testid="message-text"]')?.textContent),
+      )
+      .toContain(SECRETS.root);
+    await owner.keyboard.press('ArrowDown');
+    await owner.keyboard.press('Enter');
+    await expect.poll(() => menu.count(), POLL).toBe(1);
+    await expect.poll(() => owner.evaluate(() => document.activeElement?.getAttribute('role')), POLL).toBe('menuitem');
+    await owner.keyboard.press('Escape');
+    await expect.poll(() => menu.count(), POLL).toBe(0);
+    await expect
+      .poll(() => owner.evaluate(() => document.activeElement?.getAttribute('data-testid')), POLL)
+      .toBe('message');
+    await owner.keyboard.press('r');
+    await expect.poll(() => owner.getByTestId('reply-bar').textContent(), POLL).toContain(OWNER.displayName);
+    await composer(owner).press('Escape');
+  });
+
+  it('shows a pin in the other person’s pins panel', async () => {
+    // The owner moderates the community, so may pin (P on a focused message).
+    await messageWith(owner, SECRETS.pinned).focus();
+    await owner.keyboard.press('p');
+    await expect.poll(() => messageWith(member, SECRETS.pinned).getByTestId('pinned-mark').count(), POLL).toBe(1);
+    await member.getByTestId('pins-button').click();
+    const pins = member.getByTestId('pins-panel');
+    await expect.poll(() => pins.getByTestId('pinned-message').count(), POLL).toBe(1);
+    expect(await pins.getByTestId('pinned-message').textContent()).toContain(SECRETS.pinned);
+    expect(await pins.getByTestId('pinned-message').textContent()).toContain(OWNER.displayName);
+    // Alan heard the pin happen, so the panel says who pinned it.
+    expect(await pins.getByTestId('pinned-by').textContent()).toContain(`Pinned by ${OWNER.displayName}`);
+    // A member is not offered pinning: no Unpin button, and no Pin in the menu.
+    expect(await pins.getByRole('button', { name: /^Unpin/ }).count()).toBe(0);
+    await shoot(member, 'pins-panel', BOTH);
+    await pins.getByRole('button', { name: /^Show the message/ }).click();
+    await expect
+      .poll(() => member.evaluate(() => document.activeElement?.textContent ?? ''), POLL)
+      .toContain(SECRETS.pinned);
+    await pins.getByRole('button', { name: 'Close pinned messages' }).click();
+    await expect.poll(() => pins.count(), POLL).toBe(0);
+    expect(await member.getByTestId('pins-button').getAttribute('aria-pressed')).toBe('false');
+    await messageWith(member, SECRETS.pinned).click({ button: 'right' });
+    await expect.poll(() => member.getByTestId('message-menu').count(), POLL).toBe(1);
+    expect(await member.getByTestId('message-menu').locator('[data-action="pin"]').count()).toBe(0);
+    await member.keyboard.press('Escape');
+  });
+
+  it('forwards a message to a DM, re-encrypted there and marked forwarded', async () => {
+    // Hedy opens a DM with Alan, then goes back to the channel.
+    await owner.locator(`#member-list [data-member="${MEMBER.username}"]`).click();
+    const card = owner.getByRole('dialog', { name: MEMBER.displayName });
+    await expect.poll(() => card.count(), POLL).toBe(1);
+    await card.getByRole('button', { name: 'Send a message' }).click();
+    await expect.poll(() => new URL(owner.url()).pathname, POLL).toMatch(/^\/dm\//);
+    dmPath = new URL(owner.url()).pathname;
+    await waitForChat(owner);
+    await owner.goto(new URL(channelPath, server.url).toString());
+    await waitForChat(owner);
+
+    await send(owner, SECRETS.forwarded);
+    await fromMenu(owner, messageWith(owner, SECRETS.forwarded), 'Forward');
+    const dialog = owner.getByTestId('forward-dialog');
+    await expect.poll(() => dialog.count(), POLL).toBe(1);
+    await dialog.getByLabel('Forward to').fill('Alan');
+    await expect.poll(() => dialog.getByTestId('forward-target').count(), POLL).toBe(1);
+    await dialog.getByTestId('forward-target').click();
+    await dialog.getByLabel(/^Note/).fill(SECRETS.note);
+    await shoot(owner, 'forward-dialog', BOTH);
+    await dialog.getByRole('button', { name: `Forward to ${MEMBER.displayName}` }).click();
+    await expect.poll(() => dialog.count(), POLL).toBe(0);
+
+    await member.goto(new URL(dmPath, server.url).toString());
+    await waitForChat(member);
+    const forwarded = messageWith(member, SECRETS.forwarded);
+    await expect.poll(() => forwarded.count(), POLL).toBe(1);
+    expect(await forwarded.getAttribute('data-status')).toBe('ok');
+    expect(await forwarded.getByTestId('forwarded').textContent()).toContain('Forwarded');
+    const note = messageWith(member, SECRETS.note);
+    expect(await note.count()).toBe(1);
+    expect(await note.getByTestId('forwarded').count()).toBe(0);
+  });
+
+  it('keeps the edit history of a message on the device that saw each version', async () => {
+    await owner.goto(new URL(dmPath, server.url).toString());
+    await waitForChat(owner);
+    await send(owner, SECRETS.draft);
+    await composer(owner).click();
+    await owner.keyboard.press('ArrowUp');
+    const editor = owner.getByLabel('Edit message');
+    await expect.poll(() => editor.count(), POLL).toBe(1);
+    await editor.fill(SECRETS.edited);
+    await owner.keyboard.press('Enter');
+    await expect.poll(() => messageWith(owner, SECRETS.edited).getByTestId('edited').count(), POLL).toBe(1);
+    await fromMenu(owner, messageWith(owner, SECRETS.edited), 'View edit history');
+    const history = owner.getByTestId('versions-dialog');
+    await expect.poll(() => history.getByTestId('message-version').count(), POLL).toBe(2);
+    const versions = await history.getByTestId('message-version').allTextContents();
+    expect(versions[0]).toContain(SECRETS.edited);
+    expect(versions[1]).toContain(SECRETS.draft);
+    await history.getByRole('button', { name: 'Close', exact: true }).last().click();
+  });
+
+  it('shows “Seen by” once the other person has read the message', async () => {
+    await expect.poll(() => messageWith(member, SECRETS.edited).count(), POLL).toBe(1);
+    await send(owner, SECRETS.seen);
+    // Alan is at the bottom of the DM: the message counts as read there, and Hedy hears of it.
+    await expect.poll(() => messageWith(member, SECRETS.seen).count(), POLL).toBe(1);
+    const seen = messageWith(owner, SECRETS.seen).getByTestId('seen-by');
+    await expect.poll(() => seen.count(), POLL).toBe(1);
+    expect(await seen.getAttribute('aria-label')).toBe(`Seen by ${MEMBER.displayName}`);
+    // Only under the last message Alan read, and never on Alan's side for himself.
+    expect(await owner.getByTestId('seen-by').count()).toBe(1);
+    expect(await member.getByTestId('seen-by').count()).toBe(0);
+    await shoot(owner, 'seen-by', BOTH);
+  });
+
+  it('never lets a text reach the server’s files, and logged no browser errors', async () => {
+    const found = await findInFiles(dataDir, [...Object.values(SECRETS), 'Piano rolls packed']);
+    expect(found.hits).toEqual([]);
+    expect(ownerProblems).toEqual([]);
+    expect(memberProblems).toEqual([]);
+  });
+});
