@@ -8,6 +8,12 @@ export interface CreatedEvent {
   message: Message;
 }
 
+/** An event and, when it came from the broker, its JSON as published (sent on as is). */
+interface Entry {
+  event: CreatedEvent;
+  raw: string | undefined;
+}
+
 /** How long an out-of-order event waits for the ones before it before the gap is read from the database. */
 const GAP_WAIT_MS = 50;
 
@@ -19,7 +25,7 @@ const GAP_WAIT_MS = 50;
  * the gap from the database. Each event leaves the feed once, in order.
  */
 export class ChannelFeed {
-  private readonly pending = new Map<number, CreatedEvent>();
+  private readonly pending = new Map<number, Entry>();
   private fillTimer: NodeJS.Timeout | null = null;
   private filling = false;
 
@@ -28,7 +34,7 @@ export class ChannelFeed {
     /** The highest seq already handed out before this feed started. */
     private last: number,
     private readonly loadAfter: (channelId: string, after: number, upTo: number) => Promise<Message[]>,
-    private readonly emit: (event: CreatedEvent) => void,
+    private readonly emit: (event: CreatedEvent, raw: string | undefined) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -36,14 +42,14 @@ export class ChannelFeed {
     return this.last;
   }
 
-  push(event: CreatedEvent): void {
+  push(event: CreatedEvent, raw?: string): void {
     if (event.seq <= this.last) return;
     if (event.seq !== this.last + 1 || this.filling) {
-      this.pending.set(event.seq, event);
+      this.pending.set(event.seq, { event, raw });
       this.scheduleFill();
       return;
     }
-    this.advance(event);
+    this.advance({ event, raw });
     this.drain();
   }
 
@@ -53,14 +59,14 @@ export class ChannelFeed {
     this.pending.clear();
   }
 
-  private advance(event: CreatedEvent): void {
+  private advance({ event, raw }: Entry): void {
     this.last = event.seq;
-    this.emit(event);
+    this.emit(event, raw);
   }
 
   private drain(): void {
     for (let next = this.pending.get(this.last + 1); next; next = this.pending.get(this.last + 1)) {
-      this.pending.delete(next.seq);
+      this.pending.delete(next.event.seq);
       this.advance(next);
     }
     for (const seq of this.pending.keys()) if (seq <= this.last) this.pending.delete(seq);
@@ -88,22 +94,20 @@ export class ChannelFeed {
       const rows = await this.loadAfter(this.channelId, this.last, upTo);
       for (const message of rows) {
         if (message.seq <= this.last) continue;
-        const event = this.pending.get(message.seq) ?? {
-          type: 'message.created' as const,
-          channel_id: this.channelId,
-          seq: message.seq,
-          message,
+        const entry = this.pending.get(message.seq) ?? {
+          event: { type: 'message.created' as const, channel_id: this.channelId, seq: message.seq, message },
+          raw: undefined,
         };
         this.pending.delete(message.seq);
-        this.advance(event);
+        this.advance(entry);
       }
       // Rows purged meanwhile leave holes that will never fill: skip past them.
       if (this.last < upTo) {
-        const event = this.pending.get(upTo);
+        const entry = this.pending.get(upTo);
         this.last = upTo - 1;
-        if (event) {
+        if (entry) {
           this.pending.delete(upTo);
-          this.advance(event);
+          this.advance(entry);
         }
       }
     } catch (err) {

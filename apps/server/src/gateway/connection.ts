@@ -12,6 +12,9 @@ import { TokenBucket } from './token-bucket.js';
 
 type State = 'authenticating' | 'open' | 'closed';
 
+/** Every frame is JSON text, also when handed to `ws` as encoded bytes. */
+const TEXT = { binary: false };
+
 /**
  * One client socket: the auth handshake, then frames through the op table, events from the
  * registry out to the client with per-channel de-duplication, and the limits that keep one
@@ -26,7 +29,7 @@ export class Connection implements Subscriber {
   /** Channel id → highest seq sent on this socket. */
   readonly seen = new Map<string, number>();
   /** Channels being resumed: live message events wait here until the replay is out. */
-  readonly replaying = new Map<string, { seq: number; raw: string }[]>();
+  readonly replaying = new Map<string, { seq: number; frame: Buffer }[]>();
   /** Topics this socket listens to. */
   readonly topics = new Set<string>();
   lastHeard = Date.now();
@@ -60,18 +63,22 @@ export class Connection implements Subscriber {
     return this.state === 'open';
   }
 
-  /** Writes one frame; a socket with too much unsent is closed so it resumes later. */
-  send(frame: ServerFrame | string): void {
+  /**
+   * Writes one frame (an object, its JSON, or its JSON already UTF-8 encoded); a socket with
+   * too much unsent is closed so it resumes later.
+   */
+  send(frame: ServerFrame | string | Buffer): void {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > GATEWAY.maxBufferedBytes) {
       this.close(CLOSE_CODES.slowConsumer, 'Too much unsent data: reconnect and resume');
       return;
     }
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    const data = typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame);
+    this.ws.send(data, TEXT);
   }
 
   /** An event from a topic this socket listens to. */
-  deliver(_topic: string, event: BrokerEvent, raw: string): void {
+  deliver(_topic: string, event: BrokerEvent, frame: Buffer): void {
     if (this.state !== 'open') return;
     if (event.type === 'session.revoked' && event.session_id === this.sessionId) {
       this.close(CLOSE_CODES.sessionRevoked, 'This session was signed out');
@@ -86,18 +93,18 @@ export class Connection implements Subscriber {
     if (event.type === 'message.created') {
       const channelId = event.channel_id as string;
       const queued = this.replaying.get(channelId);
-      if (queued) queued.push({ seq: event.seq as number, raw });
-      else this.sendMessageEvent(channelId, event.seq as number, raw);
+      if (queued) queued.push({ seq: event.seq as number, frame });
+      else this.sendMessageEvent(channelId, event.seq as number, frame);
       return;
     }
-    this.send(raw);
+    this.send(frame);
   }
 
   /** Sends a message event unless this socket already had it; false when skipped. */
-  sendMessageEvent(channelId: string, seq: number, raw: string): boolean {
+  sendMessageEvent(channelId: string, seq: number, frame: string | Buffer): boolean {
     if (seq <= (this.seen.get(channelId) ?? 0)) return false;
     this.seen.set(channelId, seq);
-    this.send(raw);
+    this.send(frame);
     return true;
   }
 
@@ -106,7 +113,7 @@ export class Connection implements Subscriber {
     const queued = this.replaying.get(channelId);
     if (!queued) return;
     this.replaying.delete(channelId);
-    for (const { seq, raw } of queued.sort((a, b) => a.seq - b.seq)) this.sendMessageEvent(channelId, seq, raw);
+    for (const { seq, frame } of queued.sort((a, b) => a.seq - b.seq)) this.sendMessageEvent(channelId, seq, frame);
   }
 
   /** Called once the auth frame was accepted; false when the socket closed while the token was checked. */

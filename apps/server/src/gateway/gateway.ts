@@ -1,7 +1,10 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import websocket from '@fastify/websocket';
 import { CLOSE_CODES, GATEWAY, LIMITS } from '@chatalot/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { WebSocket } from 'ws';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { Broker } from '../broker/broker.js';
 import type { DB } from '../db/schema.js';
@@ -139,7 +142,8 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     handler: async () => {
       throw new AppError('upgrade_required', 'Open a WebSocket here (Upgrade: websocket)');
     },
-    wsHandler: (socket) => {
+    wsHandler: (socket, request) => {
+      releaseUpgradeRequest(socket, request);
       connections.add(new Connection(socket, ctx));
     },
   });
@@ -162,6 +166,19 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     for (const conn of [...connections]) conn.close(CLOSE_CODES.goingAway, 'Server restarting: resume');
   });
   return ctx;
+}
+
+/**
+ * Once the socket is upgraded nothing of its HTTP request is needed, yet @fastify/websocket
+ * leaves the request, reply, response and their logger reachable from the socket for as long as
+ * it is open (an error listener closing over them; the unfinished response stays attached to the
+ * TCP socket): a few KiB per idle socket. Both links are cut here; the connection adds its own
+ * error listener.
+ */
+function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest): void {
+  socket.removeAllListeners('error');
+  const tcp = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null };
+  tcp._httpMessage?.detachSocket(tcp);
 }
 
 /**

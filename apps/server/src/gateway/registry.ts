@@ -6,8 +6,11 @@ import { ChannelFeed, type CreatedEvent } from './channel-feed.js';
 export interface Subscriber {
   readonly userId: string;
   readonly sessionId: string;
-  /** An event from a topic the subscriber listens to; `raw` is the JSON to write as is. */
-  deliver(topic: string, event: BrokerEvent, raw: string): void;
+  /**
+   * An event from a topic the subscriber listens to; `frame` is its JSON, UTF-8 encoded once
+   * for every socket it goes to, to write as is.
+   */
+  deliver(topic: string, event: BrokerEvent, frame: Buffer): void;
 }
 
 export interface BrokerEvent {
@@ -47,7 +50,7 @@ export class Registry {
   /** Users whose access is being re-read: events for their subscribers wait here, in order. */
   private readonly held = new Map<
     string,
-    { subscriber: Subscriber; topic: string; event: BrokerEvent; raw: string }[]
+    { subscriber: Subscriber; topic: string; event: BrokerEvent; frame: Buffer }[]
   >();
 
   constructor(private readonly deps: RegistryDeps) {}
@@ -117,7 +120,7 @@ export class Registry {
         channelId,
         last,
         this.deps.loadAfter,
-        (event) => this.fanOut(topic, entry, event as unknown as BrokerEvent, JSON.stringify(event)),
+        (event, raw) => this.fanOut(topic, entry, event as unknown as BrokerEvent, raw ?? JSON.stringify(event)),
         this.deps.onError,
       );
     });
@@ -135,7 +138,7 @@ export class Registry {
     }
     if (event.type === 'message.created' && typeof event.seq === 'number') {
       // Before the feed exists the event is already counted in the last seq it will start from.
-      entry.feed?.push(event as unknown as CreatedEvent);
+      entry.feed?.push(event as unknown as CreatedEvent, payload);
       return;
     }
     this.fanOut(topic, entry, event, payload);
@@ -154,16 +157,18 @@ export class Registry {
   release(userId: string): void {
     const queued = this.held.get(userId);
     this.held.delete(userId);
-    for (const { subscriber, topic, event, raw } of queued ?? []) {
-      if (this.topics.get(topic)?.subscribers.has(subscriber)) subscriber.deliver(topic, event, raw);
+    for (const { subscriber, topic, event, frame } of queued ?? []) {
+      if (this.topics.get(topic)?.subscribers.has(subscriber)) subscriber.deliver(topic, event, frame);
     }
   }
 
   private fanOut(topic: string, entry: TopicEntry, event: BrokerEvent, raw: string): void {
+    // Encoded here once: a string handed to each socket would be measured and encoded per socket.
+    const frame = Buffer.from(raw);
     for (const subscriber of [...entry.subscribers]) {
       const queued = this.held.get(subscriber.userId);
-      if (queued) queued.push({ subscriber, topic, event, raw });
-      else subscriber.deliver(topic, event, raw);
+      if (queued) queued.push({ subscriber, topic, event, frame });
+      else subscriber.deliver(topic, event, frame);
     }
   }
 }

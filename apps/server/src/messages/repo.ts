@@ -24,32 +24,61 @@ export interface NewMessage {
 }
 
 /**
- * Inserts a message with the channel's next sequence number, inside the caller's transaction.
- * Incrementing `channels.last_seq` takes the channel row's write lock (PostgreSQL) or the
- * database write lock (SQLite) until commit, so numbers are gap-free and follow commit order:
- * a rolled-back insert rolls its number back too.
+ * Rows per INSERT statement. SQLite keeps each distinct SQL text compiled (db/database.ts), and
+ * every row count is a text of its own: whole chunks keep the variants to this many.
  */
+const INSERT_CHUNK = 16;
+
+/**
+ * Inserts messages, each with its channel's next sequence number, inside the caller's
+ * transaction, and returns their seqs (in the order given). Incrementing `channels.last_seq`
+ * takes the channel row's write lock (PostgreSQL) or the database write lock (SQLite) until
+ * commit, so numbers are gap-free and follow commit order: a rolled-back insert rolls its
+ * numbers back too. Messages of one channel get consecutive numbers in the order given.
+ */
+export async function insertMessages(trx: Transaction<DB>, messages: readonly NewMessage[]): Promise<number[]> {
+  const seqs: number[] = [];
+  const byChannel = new Map<string, number[]>();
+  messages.forEach((m, i) => {
+    const indexes = byChannel.get(m.channel_id);
+    if (indexes) indexes.push(i);
+    else byChannel.set(m.channel_id, [i]);
+  });
+  // Channel rows are locked in id order, so two processes' batches never wait on each other in a cycle.
+  for (const channelId of [...byChannel.keys()].sort()) {
+    const indexes = byChannel.get(channelId)!;
+    const { last_seq: last } = await trx
+      .updateTable('channels')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', indexes.length) }))
+      .where('id', '=', channelId)
+      .returning('last_seq')
+      .executeTakeFirstOrThrow();
+    const first = Number(last) - indexes.length + 1;
+    indexes.forEach((index, k) => (seqs[index] = first + k));
+  }
+  const rows = messages.map((m, i) => ({
+    ...m,
+    seq: seqs[i]!,
+    mentions: JSON.stringify(m.mentions),
+    mention_everyone: m.mention_everyone ? 1 : 0,
+    edited_at: null,
+    deleted_at: null,
+    pinned_at: null,
+    pinned_by: null,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx
+      .insertInto('messages')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
+  return seqs;
+}
+
+/** One message with its channel's next sequence number, inside the caller's transaction. */
 export async function insertMessage(trx: Transaction<DB>, m: NewMessage): Promise<number> {
-  const { last_seq: seq } = await trx
-    .updateTable('channels')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-    .where('id', '=', m.channel_id)
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('messages')
-    .values({
-      ...m,
-      seq,
-      mentions: JSON.stringify(m.mentions),
-      mention_everyone: m.mention_everyone ? 1 : 0,
-      edited_at: null,
-      deleted_at: null,
-      pinned_at: null,
-      pinned_by: null,
-    })
-    .execute();
-  return seq;
+  const [seq] = await insertMessages(trx, [m]);
+  return seq!;
 }
 
 export function findByNonce(db: Db, senderId: string, nonce: string): Promise<MessageRow | undefined> {

@@ -9,7 +9,8 @@ import type { PlaceFacts, Permissions } from '../permissions/permissions.js';
 import { atLeast } from '../permissions/roles.js';
 import type { SpaceEvents } from '../spaces/events.js';
 import { topics } from '../spaces/events.js';
-import { findByNonce, findMessage, insertMessage, type MessageRow, toMessage, withReactions } from './repo.js';
+import { GroupCommit, NonceInFlight } from './group-commit.js';
+import { findByNonce, findMessage, type MessageRow, toMessage, withReactions } from './repo.js';
 
 export interface MessageServiceDeps {
   db: Kysely<DB>;
@@ -25,11 +26,17 @@ export interface MessageServiceDeps {
  * fan-out path for local and remote sockets.
  */
 export class MessageService {
-  constructor(private readonly deps: MessageServiceDeps) {}
+  /** Sends commit together, one transaction for those that arrive together. */
+  private readonly store: GroupCommit;
+
+  constructor(private readonly deps: MessageServiceDeps) {
+    this.store = new GroupCommit(deps.db);
+  }
 
   /**
    * Commits a message and acknowledges it. The same (sender, nonce) never makes a second
-   * message: a retry, even a concurrent one, gets the original's ack.
+   * message: a retry, even a concurrent one, gets the original's ack. The insert joins the
+   * group commit; the ack comes only once that commit succeeded.
    */
   async send(actor: Actor, input: SendMessage): Promise<MessageAck> {
     const existing = await findByNonce(this.deps.db, actor.userId, input.nonce);
@@ -68,10 +75,11 @@ export class MessageService {
     };
     let seq: number;
     try {
-      seq = await this.deps.db.transaction().execute((trx) => insertMessage(trx, message));
+      seq = await this.store.insert(message);
     } catch (err) {
       // A concurrent retry with the same nonce won the race: answer with its message.
-      const winner = isUniqueViolation(err) ? await findByNonce(this.deps.db, actor.userId, input.nonce) : undefined;
+      const raced = isUniqueViolation(err) || err instanceof NonceInFlight;
+      const winner = raced ? await findByNonce(this.deps.db, actor.userId, input.nonce) : undefined;
       if (winner) return this.retryAck(winner, input.channel_id);
       throw err;
     }
