@@ -154,15 +154,19 @@ describe.each(DIALECTS)('group commit of sent messages on %s', (dialect) => {
     expect((await rowsOf(two)).map((r) => r.id)).toEqual(batch.filter((_, i) => i % 2 === 1).map((b) => b.id));
   });
 
-  it.runIf(dialect === 'postgres')('commits the sends of one tick in a single transaction', async () => {
-    const channel = await m.channel(world);
-    const store = new GroupCommit(db());
-    await Promise.all(range(1, 8).map(() => store.insert(message(channel, world.users.member.id))));
-    // xmin: the id of the transaction that wrote the row.
-    const { rows } = await sql<{
-      xid: string;
-    }>`select xmin::text as xid from messages where channel_id = ${channel}`.execute(db());
-    expect(rows).toHaveLength(8);
-    expect(new Set(rows.map((r) => r.xid)).size).toBe(1);
-  });
+  // Only PostgreSQL shows which transaction wrote a row (xmin); on SQLite the test is not
+  // registered at all rather than reported as skipped.
+  if (dialect === 'postgres') {
+    it('commits the sends of one tick in a single transaction', async () => {
+      const channel = await m.channel(world);
+      const store = new GroupCommit(db());
+      await Promise.all(range(1, 8).map(() => store.insert(message(channel, world.users.member.id))));
+      // xmin: the id of the transaction that wrote the row.
+      const { rows } = await sql<{
+        xid: string;
+      }>`select xmin::text as xid from messages where channel_id = ${channel}`.execute(db());
+      expect(rows).toHaveLength(8);
+      expect(new Set(rows.map((r) => r.xid)).size).toBe(1);
+    });
+  }
 });
