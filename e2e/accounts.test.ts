@@ -1,71 +1,20 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, DESKTOP, HAVE_CHROMIUM, MOBILE, POLL, openSeat, shoot as shootAt } from './browser.js';
+import { ADA as OWNER, GRACE as MEMBER, openAccountMenu, signOut, submitSignIn } from './people.js';
+import { closeStage, openStage } from './stage.js';
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
-const POLL = { timeout: 15_000 };
-
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
-
-/** Console errors other than the browser's own note about non-2xx answers (401s are expected here). */
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  return problems;
-}
-
-/** Screenshots the current screen at desktop and phone size, checking the phone layout never scrolls sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  const original = page.viewportSize() ?? DESKTOP;
-  for (const [label, size] of [
-    ['desktop', DESKTOP],
-    ['mobile', MOBILE],
-  ] as const) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`), fullPage: true });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(original);
+/** Screenshots the whole page at desktop and phone size, checking the phone layout never scrolls sideways. */
+function shoot(page: Page, name: string) {
+  return shootAt(page, name, BOTH, { fullPage: true });
 }
 
 /** The current TOTP code for `secret`, `offsetSteps` time steps ahead. */
 function totp(secret: string, offsetSteps = 0): string {
   return new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetSteps * 30_000 });
-}
-
-async function openAccountMenu(page: Page, displayName: string) {
-  const button = page.getByRole('button', { name: `Account menu for ${displayName}` });
-  // A click that lands while the shell is still re-rendering (the signed-in app starting up)
-  // can be lost: click again until the menu is there.
-  await expect
-    .poll(async () => {
-      if ((await page.getByRole('menu').count()) === 0) await button.click();
-      return page.getByRole('menu').count();
-    }, POLL)
-    .toBe(1);
-}
-
-async function signOut(page: Page, displayName: string) {
-  await openAccountMenu(page, displayName);
-  await page.getByRole('menuitem', { name: 'Sign out' }).click();
-  await expect.poll(() => new URL(page.url()).pathname, POLL).toBe('/login');
-}
-
-async function signIn(page: Page, who: { username: string; password: string }) {
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Waits for the recovery code, checks the download, ticks "I saved it" and continues. */
@@ -94,23 +43,20 @@ async function confirmRecoveryCode(page: Page, screenshot?: string): Promise<str
 describe.skipIf(!HAVE_CHROMIUM)('accounts in the web app', () => {
   let server: RunningServer;
   let browser: Browser;
-  let ownerContext: BrowserContext;
   let owner: Page;
   let ownerProblems: string[];
   let inviteLink = '';
 
   beforeAll(async () => {
-    server = await startServer({ DATA_DIR: mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-accounts-')) });
-    browser = await launchChromium();
-    ownerContext = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
-    await ownerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    owner = await ownerContext.newPage();
-    ownerProblems = watchProblems(owner);
+    // The instance's default registration mode: the first account owns it, others need an invite.
+    ({ server, browser } = await openStage('accounts', {}));
+    // 401s are expected here: the browser's own notes about non-2xx answers are not counted as problems.
+    ({ page: owner, problems: ownerProblems } = await openSeat(browser, {
+      acceptDownloads: true,
+      clipboardFor: server.url,
+    }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('sends a signed-out visitor of /settings to sign in', async () => {
     const page = await browser.newPage({ viewport: DESKTOP });
@@ -170,9 +116,7 @@ describe.skipIf(!HAVE_CHROMIUM)('accounts in the web app', () => {
   });
 
   it('lets a second person register through the invite link, sign out and sign back in', async () => {
-    const context = await browser.newContext({ viewport: MOBILE, acceptDownloads: true });
-    const page = await context.newPage();
-    const problems = watchProblems(page);
+    const { context, page, problems } = await openSeat(browser, { viewport: MOBILE, acceptDownloads: true });
     await page.goto(inviteLink);
     await expect.poll(() => page.getByLabel('Invite code').count(), POLL).toBe(1);
     expect(await page.getByLabel('Invite code').inputValue()).toBe(new URL(inviteLink).searchParams.get('invite'));
@@ -198,10 +142,10 @@ describe.skipIf(!HAVE_CHROMIUM)('accounts in the web app', () => {
     await page.keyboard.press('Escape');
 
     await signOut(page, MEMBER.displayName);
-    await signIn(page, { username: MEMBER.username, password: 'not the password' });
+    await submitSignIn(page, { username: MEMBER.username, password: 'not the password' });
     await expect.poll(() => page.getByText('Wrong username or password.').count(), POLL).toBe(1);
     await shoot(page, 'login-error');
-    await signIn(page, MEMBER);
+    await submitSignIn(page, MEMBER);
     await expect.poll(() => page.getByText(`You are signed in as ${MEMBER.displayName}.`).count(), POLL).toBe(1);
 
     // The session survives a reload (restored from the stored refresh token).
@@ -241,7 +185,7 @@ describe.skipIf(!HAVE_CHROMIUM)('accounts in the web app', () => {
     await expect.poll(() => owner.getByRole('button', { name: 'Replace backup codes' }).count(), POLL).toBe(1);
 
     await signOut(owner, OWNER.displayName);
-    await signIn(owner, OWNER);
+    await submitSignIn(owner, OWNER);
     const codeField = owner.getByLabel('Two-factor code');
     await expect.poll(() => codeField.count(), POLL).toBe(1);
     await shoot(owner, 'login-totp');

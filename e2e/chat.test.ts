@@ -1,11 +1,13 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, DESKTOP, HAVE_CHROMIUM, POLL, openSeat, shoot } from './browser.js';
+import { act, composer, expectReadable, messageWith, send, statuses, waitForChat } from './chat.js';
+import { ADA as OWNER, GRACE as MEMBER, signIn } from './people.js';
+import { inviteLinkOf, joinThroughInvite, openDmWith, registerWithCommunity } from './places.js';
 import { findInFiles } from './scan-files.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * The encrypted chat view, with two people in two browser contexts against a real server (the
@@ -20,12 +22,6 @@ import { findInFiles } from './scan-files.js';
  * Screenshots at desktop and phone size land in test-results/screenshots.
  */
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
-const POLL = { timeout: 20_000 };
-
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
 const COMMUNITY = 'Analytical Society';
 
 /** Every text sent in this test: none may appear in the server's files. */
@@ -43,97 +39,10 @@ const SECRETS = {
 };
 const BACKUP_PASSPHRASE = 'punched cards and brass gears';
 
-/** Console errors other than the browser's note about non-2xx answers. */
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  return problems;
-}
-
-/** Screenshots the screen at each size, checking that nothing scrolls sideways. */
-async function shoot(page: Page, name: string, sizes: Record<string, { width: number; height: number }>) {
-  const original = page.viewportSize() ?? DESKTOP;
-  for (const [label, size] of Object.entries(sizes)) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`) });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(original);
-}
-
-const BOTH = { desktop: DESKTOP, mobile: MOBILE };
-
-async function register(page: Page, who: typeof OWNER) {
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Display name').fill(who.displayName);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByLabel('Confirm password').fill(who.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
-  await page.getByLabel('I saved it somewhere safe').check();
-  await page.getByRole('button', { name: /^Continue/ }).click();
-}
-
-/** The composer, once encryption is ready in this browser. */
-function composer(page: Page): Locator {
-  return page.getByTestId('composer-input');
-}
-
-/** Waits for encryption and the first page of history. */
-async function waitForChat(page: Page) {
-  await expect.poll(() => composer(page).count(), POLL).toBe(1);
-  await expect.poll(() => page.getByTestId('message-list').count(), POLL).toBe(1);
-}
-
-/** The message whose text contains `text`. */
-function messageWith(page: Page, text: string): Locator {
-  return page
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-text').getByText(text, { exact: false }) });
-}
-
-async function send(page: Page, text: string) {
-  const box = composer(page);
-  await box.click();
-  const lines = text.split('\n');
-  for (const [i, line] of lines.entries()) {
-    if (i > 0) await page.keyboard.press('Shift+Enter');
-    await box.pressSequentially(line, { delay: 5 });
-  }
-  await page.keyboard.press('Enter');
-  await expect.poll(() => messageWith(page, lines[0]!).count(), POLL).toBe(1);
-  await expect.poll(() => page.getByTestId('pending-message').count(), POLL).toBe(0);
-}
-
-/** Opens a message's action toolbar (hover) and clicks one of its buttons. */
-async function act(page: Page, message: Locator, action: string) {
-  await message.hover();
-  await message.getByRole('button', { name: action, exact: true }).click();
-}
-
-/** What each message on screen shows: its status and lock, for the checks below. */
-async function statuses(page: Page) {
-  return page
-    .getByTestId('message')
-    .evaluateAll((nodes) =>
-      nodes.map((n) => [
-        n.getAttribute('data-status'),
-        n.querySelector('[data-testid="message-lock"]')?.getAttribute('data-lock'),
-      ]),
-    );
-}
-
 describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
   let server: RunningServer;
   let dataDir: string;
   let browser: Browser;
-  let ownerContext: BrowserContext;
-  let memberContext: BrowserContext;
   let owner: Page;
   let member: Page;
   let ownerProblems: string[];
@@ -142,43 +51,21 @@ describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
   let dmPath = '';
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-chat-'));
-    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
-    browser = await launchChromium();
-    ownerContext = await browser.newContext({ viewport: DESKTOP });
-    owner = await ownerContext.newPage();
-    ownerProblems = watchProblems(owner);
+    ({ server, browser, dataDir } = await openStage('chat'));
+    ({ page: owner, problems: ownerProblems } = await openSeat(browser));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   /** Signs `who` in from a new browser (a fresh profile: no keys) and opens the DM. */
   async function signInElsewhere(who: typeof MEMBER) {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-    await page.goto(new URL('/login', server.url).toString());
-    await page.getByLabel('Username').fill(who.username);
-    await page.getByLabel('Password', { exact: true }).fill(who.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => new URL(page.url()).pathname, POLL).toBe('/');
-    await page.goto(new URL(dmPath, server.url).toString());
-    return { page, context, problems };
+    const seat = await openSeat(browser);
+    await signIn(seat.page, server.url, who);
+    await seat.page.goto(new URL(dmPath, server.url).toString());
+    return seat;
   }
 
   it('sets up encryption for the owner, who lands in #general with a composer', async () => {
-    await owner.goto(new URL('/register', server.url).toString());
-    await register(owner, OWNER);
-    await owner.getByRole('button', { name: 'Create a community' }).click();
-    const dialog = owner.getByRole('dialog', { name: 'Create a community' });
-    await expect.poll(() => dialog.count(), POLL).toBe(1);
-    await dialog.getByLabel('Community name').fill(COMMUNITY);
-    await owner.getByRole('button', { name: 'Create community' }).click();
-    await expect.poll(() => owner.getByTestId('channel-name').textContent(), POLL).toBe('general');
-    channelPath = new URL(owner.url()).pathname;
+    channelPath = await registerWithCommunity(owner, server.url, OWNER, COMMUNITY);
     await waitForChat(owner);
     expect(await owner.getByText('Welcome to #general').count()).toBe(1);
     // Nothing but the intro yet.
@@ -186,24 +73,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
   });
 
   it('lets the second person join through an invite and set up encryption too', async () => {
-    await owner.getByRole('button', { name: `Community menu: ${COMMUNITY}` }).click();
-    await owner.getByRole('menuitem', { name: 'Invite people' }).click();
-    const link = owner.getByLabel('Invite link', { exact: true });
-    await expect.poll(() => link.inputValue(), POLL).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
-    const inviteLink = await link.inputValue();
-    await owner.getByRole('button', { name: 'Done' }).click();
-
-    memberContext = await browser.newContext({ viewport: DESKTOP });
-    member = await memberContext.newPage();
-    memberProblems = watchProblems(member);
-    await member.goto(inviteLink);
-    await member.getByRole('link', { name: 'Create an account to join' }).click();
-    await expect.poll(() => member.getByRole('heading', { name: 'Create your account' }).count(), POLL).toBe(1);
-    await register(member, MEMBER);
-    const welcome = member.getByRole('dialog', { name: `Welcome to ${COMMUNITY}!` });
-    await expect.poll(() => welcome.count(), POLL).toBe(1);
-    await member.getByRole('button', { name: "Let's go" }).click();
-    await expect.poll(() => new URL(member.url()).pathname, POLL).toBe(channelPath);
+    const inviteLink = await inviteLinkOf(owner, COMMUNITY);
+    ({ page: member, problems: memberProblems } = await openSeat(browser));
+    await joinThroughInvite(member, inviteLink, MEMBER, COMMUNITY, channelPath);
     await waitForChat(member);
   });
 
@@ -216,15 +88,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
     await send(owner, SECRETS.hello);
 
     const hello = messageWith(member, SECRETS.hello);
-    await expect.poll(() => hello.count(), POLL).toBe(1);
-    expect(await hello.getAttribute('data-status')).toBe('ok');
-    expect(await hello.getByTestId('message-lock').getAttribute('data-lock')).toMatch(/^(ok|verified)$/);
+    await expectReadable(hello);
     expect(await hello.getByTestId('message-author').textContent()).toBe(OWNER.displayName);
     // The typing line clears once the message is in.
     await expect.poll(() => member.getByTestId('typing').textContent(), POLL).not.toContain('typing');
 
     // A reply, typed while the owner watches.
-    await act(member, hello, 'Reply');
+    await act(hello, 'Reply');
     await expect.poll(() => member.getByTestId('reply-bar').textContent(), POLL).toContain(OWNER.displayName);
     await composer(member).pressSequentially('Hi Ada', { delay: 20 });
     await expect.poll(() => owner.getByTestId('typing').textContent(), POLL).toContain('Grace Hopper is typing…');
@@ -235,7 +105,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
     expect(await reply.getByTestId('reply-quote').textContent()).toContain(SECRETS.hello);
 
     // A reaction, with who reacted on hover.
-    await act(owner, reply, 'Add a reaction');
+    await act(reply, 'Add a reaction');
     await owner.getByRole('button', { name: 'React with 👍' }).click();
     const thumbs = messageWith(member, SECRETS.reply).locator('[data-testid="reaction"][data-emoji="👍"]');
     await expect.poll(() => thumbs.count(), POLL).toBe(1);
@@ -274,7 +144,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
     // Delete, after a confirmation.
     await send(owner, SECRETS.deleted);
     await expect.poll(() => messageWith(member, SECRETS.deleted).count(), POLL).toBe(1);
-    await act(owner, messageWith(owner, SECRETS.deleted), 'Delete');
+    await act(messageWith(owner, SECRETS.deleted), 'Delete');
     const confirm = owner.getByRole('dialog', { name: 'Delete this message?' });
     await expect.poll(() => confirm.count(), POLL).toBe(1);
     await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
@@ -315,12 +185,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the encrypted chat view', () => {
   });
 
   it('works in a DM', async () => {
-    await owner.locator(`#member-list [data-member="${MEMBER.username}"]`).click();
-    const card = owner.getByRole('dialog', { name: MEMBER.displayName });
-    await expect.poll(() => card.count(), POLL).toBe(1);
-    await card.getByRole('button', { name: 'Send a message' }).click();
-    await expect.poll(() => new URL(owner.url()).pathname, POLL).toMatch(/^\/dm\//);
-    dmPath = new URL(owner.url()).pathname;
+    dmPath = await openDmWith(owner, MEMBER);
     await waitForChat(owner);
     await send(owner, SECRETS.dmHello);
 

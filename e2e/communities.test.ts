@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { AuthClient } from '@chatalot/client';
 import { ChannelList, CommunityMemberList, GroupList } from '@chatalot/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, DESKTOP, HAVE_CHROMIUM, MOBILE, POLL, openSeat, shoot } from './browser.js';
+import { ADA as OWNER, GRACE as MEMBER, register, registerAt } from './people.js';
+import { createCommunity, memberRow, openDmWith } from './places.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * Communities in the web app, with two people in two browser contexts against a real server
@@ -22,56 +22,13 @@ import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
  * join a community, while an invite-only instance would also ask them for a registration code.
  */
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
 const NARROWEST = { width: 360, height: 740 };
-const POLL = { timeout: 15_000 };
-
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
 const COMMUNITY = 'Analytical Society';
 const WELCOME = 'Welcome aboard! Say hello in #general.';
 
-/** Console errors other than the browser's note about non-2xx answers. */
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  return problems;
-}
-
-/** Screenshots the screen at each size, checking that nothing scrolls sideways. */
-async function shoot(page: Page, name: string, sizes: Record<string, { width: number; height: number }>) {
-  const original = page.viewportSize() ?? DESKTOP;
-  for (const [label, size] of Object.entries(sizes)) {
-    await page.setViewportSize(size);
-    // Let layout settle (drawers and dialogs adapt to the width).
-    await page.waitForTimeout(250);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`) });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(original);
-}
-
-const BOTH = { desktop: DESKTOP, mobile: MOBILE };
-
-async function register(page: Page, who: typeof OWNER) {
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Display name').fill(who.displayName);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByLabel('Confirm password').fill(who.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
-  await page.getByLabel('I saved it somewhere safe').check();
-  await page.getByRole('button', { name: /^Continue/ }).click();
-}
-
 /** The presence shown for someone in the member list. */
 function presenceIn(page: Page, username: string) {
-  return page.locator(`#member-list [data-member="${username}"]`).getAttribute('data-presence', { timeout: 2_000 });
+  return memberRow(page, username).getAttribute('data-presence', { timeout: 2_000 });
 }
 
 function sidebarChannel(page: Page, name: string, group = 'General') {
@@ -84,7 +41,6 @@ function sidebarChannel(page: Page, name: string, group = 'General') {
 describe.skipIf(!HAVE_CHROMIUM)('communities in the web app', () => {
   let server: RunningServer;
   let browser: Browser;
-  let ownerContext: BrowserContext;
   let memberContext: BrowserContext;
   let owner: Page;
   let member: Page;
@@ -94,25 +50,13 @@ describe.skipIf(!HAVE_CHROMIUM)('communities in the web app', () => {
   let communityPath = '';
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startServer({
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-communities-')),
-      REGISTRATION_MODE: 'open',
-    });
-    browser = await launchChromium();
-    ownerContext = await browser.newContext({ viewport: DESKTOP });
-    await ownerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    owner = await ownerContext.newPage();
-    ownerProblems = watchProblems(owner);
+    ({ server, browser } = await openStage('communities'));
+    ({ page: owner, problems: ownerProblems } = await openSeat(browser, { clipboardFor: server.url }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('shows a new account the empty state: create a community or join one', async () => {
-    await owner.goto(new URL('/register', server.url).toString());
-    await register(owner, OWNER);
+    await registerAt(owner, server.url, OWNER);
     await expect.poll(() => owner.getByRole('heading', { name: 'Create your first community' }).count(), POLL).toBe(1);
     expect(new URL(owner.url()).pathname).toBe('/');
     expect(await owner.getByText(`You are signed in as ${OWNER.displayName}.`).count()).toBe(1);
@@ -124,15 +68,7 @@ describe.skipIf(!HAVE_CHROMIUM)('communities in the web app', () => {
   });
 
   it('creates a community that opens on #general, and sets its welcome message', async () => {
-    await owner.getByRole('button', { name: 'Create a community' }).click();
-    const dialog = owner.getByRole('dialog', { name: 'Create a community' });
-    await expect.poll(() => dialog.count(), POLL).toBe(1);
-    await dialog.getByLabel('Community name').fill(COMMUNITY);
-    await dialog.getByLabel('Description').fill('Friends of the engine.');
-    await owner.getByRole('button', { name: 'Create community' }).click();
-
-    await expect.poll(() => owner.getByTestId('channel-name').textContent(), POLL).toBe('general');
-    communityPath = new URL(owner.url()).pathname;
+    communityPath = await createCommunity(owner, COMMUNITY, { description: 'Friends of the engine.' });
     expect(communityPath).toMatch(/^\/c\/[^/]+\/[^/]+$/);
     expect(await sidebarChannel(owner, 'general').getAttribute('aria-current')).toBe('page');
     expect(await owner.getByTestId('e2e-badge').first().textContent()).toContain('End-to-end encrypted');
@@ -171,9 +107,7 @@ describe.skipIf(!HAVE_CHROMIUM)('communities in the web app', () => {
   });
 
   it('lets a second person open /invite/CODE, register through it and land in the community', async () => {
-    memberContext = await browser.newContext({ viewport: DESKTOP });
-    member = await memberContext.newPage();
-    memberProblems = watchProblems(member);
+    ({ context: memberContext, page: member, problems: memberProblems } = await openSeat(browser));
     await member.goto(inviteLink);
     await expect.poll(() => member.getByRole('heading', { name: COMMUNITY }).count(), POLL).toBe(1);
     expect(await member.getByText('You are invited to join').count()).toBe(1);
@@ -200,9 +134,9 @@ describe.skipIf(!HAVE_CHROMIUM)('communities in the web app', () => {
     await expect.poll(() => presenceIn(owner, MEMBER.username).catch(() => null), POLL).toBe('online');
     await expect.poll(() => presenceIn(member, OWNER.username).catch(() => null), POLL).toBe('online');
     await expect.poll(() => presenceIn(owner, OWNER.username).catch(() => null), POLL).toBe('online');
-    const gracesEntry = owner.locator(`#member-list [data-member="${MEMBER.username}"]`);
+    const gracesEntry = memberRow(owner, MEMBER.username);
     expect(await gracesEntry.getAttribute('aria-label')).toBe(`${MEMBER.displayName}, online`);
-    expect(await owner.locator(`#member-list [data-member="${OWNER.username}"]`).getAttribute('aria-label')).toBe(
+    expect(await memberRow(owner, OWNER.username).getAttribute('aria-label')).toBe(
       `${OWNER.displayName} (you), online, owner`,
     );
     await shoot(owner, 'communities-channel', { desktop: DESKTOP, mobile: MOBILE, narrowest: NARROWEST });
@@ -271,11 +205,7 @@ describe.skipIf(!HAVE_CHROMIUM)('communities in the web app', () => {
   });
 
   it('starts a DM from the member list, which appears in the other person’s DM list', async () => {
-    await member.locator(`#member-list [data-member="${OWNER.username}"]`).click();
-    const card = member.getByRole('dialog', { name: OWNER.displayName });
-    await expect.poll(() => card.count(), POLL).toBe(1);
-    await card.getByRole('button', { name: 'Send a message' }).click();
-    await expect.poll(() => new URL(member.url()).pathname, POLL).toMatch(/^\/dm\//);
+    await openDmWith(member, OWNER);
     await expect.poll(() => member.getByRole('heading', { name: OWNER.displayName, level: 1 }).count(), POLL).toBe(1);
 
     await owner.getByRole('link', { name: /^Home: direct messages/ }).click();

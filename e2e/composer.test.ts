@@ -1,11 +1,13 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, HAVE_CHROMIUM, POLL, openSeat, shoot } from './browser.js';
+import { composer as box, waitForChat } from './chat.js';
+import { ADA, GRACE } from './people.js';
+import { meetInGeneral } from './places.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * The composer, with two people against a real server (the real entry point, SQLite): Ada
@@ -16,41 +18,9 @@ import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
  * photographed at desktop and phone size, and at phone size they must fit on the screen.
  */
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
-const POLL = { timeout: 20_000 };
-
-const ADA = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const GRACE = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
 const COMMUNITY = 'Composers Guild';
 
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  return problems;
-}
-
-async function register(page: Page, who: typeof ADA) {
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Display name').fill(who.displayName);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByLabel('Confirm password').fill(who.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
-  await page.getByLabel('I saved it somewhere safe').check();
-  await page.getByRole('button', { name: /^Continue/ }).click();
-}
-
-const box = (page: Page) => page.getByTestId('composer-input');
 const popup = (page: Page) => page.getByTestId('composer-suggestions');
-
-async function waitForChat(page: Page) {
-  await expect.poll(() => box(page).count(), POLL).toBe(1);
-  await expect.poll(() => page.getByTestId('message-list').count(), POLL).toBe(1);
-}
 
 /** The text of the last message on screen (the rendered Markdown, as its HTML). */
 function lastMessage(page: Page): Locator {
@@ -88,21 +58,17 @@ async function expectPopupOpen(page: Page, label: string) {
 
 /** Screenshots at both sizes; at phone size the popup must be on screen and above the box. */
 async function shootPopup(page: Page, name: string) {
-  for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `composer-${name}-${label}.png`) });
-    const rect = await popup(page).boundingBox();
-    const input = await box(page).boundingBox();
-    expect(rect, `${name} popup at ${label} size`).not.toBeNull();
-    expect(rect!.x).toBeGreaterThanOrEqual(0);
-    expect(rect!.y).toBeGreaterThanOrEqual(0);
-    expect(rect!.x + rect!.width).toBeLessThanOrEqual(size.width);
-    expect(rect!.y + rect!.height).toBeLessThanOrEqual(input!.y);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(DESKTOP);
+  await shoot(page, `composer-${name}`, BOTH, {
+    check: async (size, label) => {
+      const rect = await popup(page).boundingBox();
+      const input = await box(page).boundingBox();
+      expect(rect, `${name} popup at ${label} size`).not.toBeNull();
+      expect(rect!.x).toBeGreaterThanOrEqual(0);
+      expect(rect!.y).toBeGreaterThanOrEqual(0);
+      expect(rect!.x + rect!.width).toBeLessThanOrEqual(size.width);
+      expect(rect!.y + rect!.height).toBeLessThanOrEqual(input!.y);
+    },
+  });
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the composer', () => {
@@ -114,42 +80,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the composer', () => {
   const problems: string[][] = [];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-composer-'));
-    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
-    browser = await launchChromium();
-    ada = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    grace = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    problems.push(watchProblems(ada), watchProblems(grace));
+    ({ server, browser, dataDir } = await openStage('composer'));
+    ({ page: ada, problems: problems[0] } = await openSeat(browser));
+    ({ page: grace, problems: problems[1] } = await openSeat(browser));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('brings Ada and Grace into #general', async () => {
-    await ada.goto(new URL('/register', server.url).toString());
-    await register(ada, ADA);
-    await ada.getByRole('button', { name: 'Create a community' }).click();
-    await ada.getByRole('dialog', { name: 'Create a community' }).getByLabel('Community name').fill(COMMUNITY);
-    await ada.getByRole('button', { name: 'Create community' }).click();
-    await expect.poll(() => ada.getByTestId('channel-name').textContent(), POLL).toBe('general');
-    const channelPath = new URL(ada.url()).pathname;
-    await waitForChat(ada);
-
-    await ada.getByRole('button', { name: `Community menu: ${COMMUNITY}` }).click();
-    await ada.getByRole('menuitem', { name: 'Invite people' }).click();
-    const link = ada.getByLabel('Invite link', { exact: true });
-    await expect.poll(() => link.inputValue(), POLL).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
-    const invite = await link.inputValue();
-    await ada.getByRole('button', { name: 'Done' }).click();
-
-    await grace.goto(invite);
-    await grace.getByRole('link', { name: 'Create an account to join' }).click();
-    await register(grace, GRACE);
-    await grace.getByRole('button', { name: "Let's go" }).click();
-    await expect.poll(() => new URL(grace.url()).pathname, POLL).toBe(channelPath);
-    await waitForChat(grace);
+    await meetInGeneral(server.url, COMMUNITY, [ada, ADA], [grace, GRACE]);
     // Ada's view learns of the new member (the @ popup lists the channel's members).
     await ada.reload();
     await waitForChat(ada);
@@ -257,12 +195,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the composer', () => {
     for (let i = 0; i < 4; i++) await ada.keyboard.press('Shift+ArrowLeft');
     await toolbar.getByRole('button', { name: 'Spoiler' }).click();
     await expect.poll(() => box(ada).inputValue(), POLL).toBe('a secret ||plan||');
-    for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
-      await ada.setViewportSize(size);
-      await ada.waitForTimeout(300);
-      await ada.screenshot({ path: path.join(SCREENSHOT_DIR, `composer-toolbar-${label}.png`) });
-    }
-    await ada.setViewportSize(DESKTOP);
+    await shoot(ada, 'composer-toolbar', BOTH);
     await box(ada).focus();
     await sendNow(ada);
     await expectLastHtml(grace, '<span class="md-spoiler">plan</span>');
@@ -285,16 +218,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the composer', () => {
     await ada.keyboard.press('ArrowRight');
     const activeId = await search.getAttribute('aria-activedescendant');
     expect(await ada.locator(`[id="${activeId}"]`).getAttribute('aria-selected')).toBe('true');
-    for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
-      await ada.setViewportSize(size);
-      await ada.waitForTimeout(300);
-      await ada.screenshot({ path: path.join(SCREENSHOT_DIR, `composer-picker-${label}.png`) });
-      const rect = (await picker.boundingBox())!;
-      expect(rect.x).toBeGreaterThanOrEqual(0);
-      expect(rect.y).toBeGreaterThanOrEqual(0);
-      expect(rect.x + rect.width).toBeLessThanOrEqual(size.width);
-    }
-    await ada.setViewportSize(DESKTOP);
+    await shoot(ada, 'composer-picker', BOTH, {
+      check: async (size) => {
+        const rect = (await picker.boundingBox())!;
+        expect(rect.x).toBeGreaterThanOrEqual(0);
+        expect(rect.y).toBeGreaterThanOrEqual(0);
+        expect(rect.x + rect.width).toBeLessThanOrEqual(size.width);
+      },
+    });
     await search.pressSequentially('party popper', { delay: 10 });
     await expect.poll(() => picker.getByRole('option').first().getAttribute('aria-label'), POLL).toBe('party popper');
     await ada.keyboard.press('Enter');

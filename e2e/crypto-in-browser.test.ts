@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, launchChromium } from './browser.js';
+import { HAVE_CHROMIUM, bundleForBrowser, launchChromium } from './browser.js';
 
 describe.skipIf(!HAVE_CHROMIUM)('@chatalot/crypto in Chromium', () => {
   let browser: Browser;
@@ -15,19 +14,13 @@ describe.skipIf(!HAVE_CHROMIUM)('@chatalot/crypto in Chromium', () => {
 
   it('builds for the browser without Node built-ins and runs sessions, groups and files there', async () => {
     // platform 'browser' makes any node: import a build error, so the package stays portable.
-    const bundle = await build({
+    const bundle = await bundleForBrowser({
       entryPoints: [path.join(import.meta.dirname, 'fixtures/crypto-in-browser.ts')],
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'silent',
     });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    await page.addScriptTag({ content: bundle });
     const result = await page.evaluate(() => (globalThis as { cryptoResult?: Promise<unknown> }).cryptoResult);
     expect(errors).toEqual([]);
     expect(result).toEqual({

@@ -1,10 +1,9 @@
 // The SDK's encrypted IndexedDB key store (packages/client/src/e2e/indexeddb-kv.ts) in
 // Chromium, under the real E2E layer: see fixtures/e2e-keystore-in-browser.ts.
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, launchChromium } from './browser.js';
+import { HAVE_CHROMIUM, bundleForBrowser, launchChromium } from './browser.js';
 
 // localhost is a secure context (WebCrypto needs one); the page is served by request
 // interception, so nothing listens there.
@@ -20,14 +19,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the E2E key store in Chromium (IndexedDB + WebC
   });
 
   it('keeps ratchet state in IndexedDB, encrypted under a non-extractable key, across a restart', async () => {
-    const bundle = await build({
+    const bundle = await bundleForBrowser({
       entryPoints: [path.join(import.meta.dirname, 'fixtures/e2e-keystore-in-browser.ts')],
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'silent',
     });
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -36,7 +29,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the E2E key store in Chromium (IndexedDB + WebC
       route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>keystore</title>' }),
     );
     await page.goto(`${ORIGIN}/`);
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    await page.addScriptTag({ content: bundle });
     const result = await page.evaluate(() => (globalThis as { keystoreResult?: Promise<unknown> }).keystoreResult);
     expect(errors).toEqual([]);
     expect(result).toEqual({

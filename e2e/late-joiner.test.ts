@@ -1,25 +1,12 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
-import {
-  BOTH,
-  POLL,
-  type Seat,
-  inviteLinkOf,
-  joinThroughInvite,
-  messageWith,
-  openSeat,
-  registerWithCommunity,
-  send,
-  shoot,
-  statuses,
-  waitForChat,
-} from './people.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, HAVE_CHROMIUM, POLL, type Seat, openSeat, shoot } from './browser.js';
+import { expectReadable, messageWith, send, statuses, waitForChat } from './chat.js';
+import { ADA as OWNER, GRACE as MEMBER, HEDY as LATE } from './people.js';
+import { inviteLinkOf, joinThroughInvite, meetInGeneral } from './places.js';
 import { findInFiles } from './scan-files.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * A third person who joins later, in three browser contexts against a real server (the real
@@ -30,9 +17,6 @@ import { findInFiles } from './scan-files.js';
  * reads normally, also after a reload. Last, no text sent reaches the server's files.
  */
 
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
-const LATE = { username: 'hedy', displayName: 'Hedy Lamarr', password: 'frequency hopping 1942' };
 const COMMUNITY = 'Analytical Society';
 
 /** Sent before the third person joined: they must never read these. */
@@ -54,25 +38,15 @@ describe.skipIf(!HAVE_CHROMIUM)('a person who joins a channel later', () => {
   let general = '';
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-late-'));
-    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
-    browser = await launchChromium();
+    ({ server, browser, dataDir } = await openStage('late'));
     owner = await openSeat(browser);
     member = await openSeat(browser);
     late = await openSeat(browser);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('lets the owner and a member talk in #general', async () => {
-    general = await registerWithCommunity(owner.page, server.url, OWNER, COMMUNITY);
-    await waitForChat(owner.page);
-    const link = await inviteLinkOf(owner.page, COMMUNITY);
-    await joinThroughInvite(member.page, link, MEMBER, COMMUNITY, general);
-    await waitForChat(member.page);
+    general = await meetInGeneral(server.url, COMMUNITY, [owner.page, OWNER], [member.page, MEMBER]);
 
     await send(owner.page, BEFORE[0]!);
     await expect.poll(() => messageWith(member.page, BEFORE[0]!).count(), POLL).toBe(1);
@@ -98,10 +72,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a person who joins a channel later', () => {
     await send(owner.page, AFTER[0]!);
     await send(member.page, AFTER[1]!);
     for (const text of AFTER) {
-      const message = messageWith(late.page, text);
-      await expect.poll(() => message.count(), POLL).toBe(1);
-      expect(await message.getAttribute('data-status')).toBe('ok');
-      expect(await message.getByTestId('message-lock').getAttribute('data-lock')).toMatch(/^(ok|verified)$/);
+      await expectReadable(messageWith(late.page, text));
     }
     // The two who were there all along read everything.
     for (const page of [owner.page, member.page]) {

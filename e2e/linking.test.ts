@@ -1,24 +1,11 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
-import {
-  BOTH,
-  DESKTOP,
-  POLL,
-  type Seat,
-  inviteLinkOf,
-  joinThroughInvite,
-  messageWith,
-  openSeat,
-  registerWithCommunity,
-  send,
-  shoot,
-  waitForChat,
-} from './people.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, HAVE_CHROMIUM, POLL, type Seat, openSeat, shoot } from './browser.js';
+import { messageWith, send, waitForChat } from './chat.js';
+import { ADA, GRACE, signIn } from './people.js';
+import { meetInGeneral, openDmWith } from './places.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * Linking a second browser (PRODUCT.md §5 "Devices") and verifying a contact ("Trust"), in
@@ -29,29 +16,11 @@ import {
  * to Ada and Grace, and "Mark as verified" survives a reload.
  */
 
-const ADA = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const GRACE = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
 const COMMUNITY = 'Analytical Society';
 
-async function signIn(page: Page, baseUrl: string, who: typeof ADA) {
-  await page.goto(new URL('/login', baseUrl).toString());
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect.poll(() => new URL(page.url()).pathname, POLL).not.toBe('/login');
-}
-
 /** Screenshots one part of a long page at each size, scrolled into view after the resize. */
-async function shootPart(page: Page, testId: string, name: string) {
-  for (const [label, size] of Object.entries(BOTH)) {
-    await page.setViewportSize(size);
-    await page.getByTestId(testId).first().scrollIntoViewIfNeeded();
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`) });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(DESKTOP);
+function shootPart(page: Page, testId: string, name: string) {
+  return shoot(page, name, BOTH, { prepare: () => page.getByTestId(testId).first().scrollIntoViewIfNeeded() });
 }
 
 /** The safety number as the dialog reads it out (digits only). */
@@ -72,37 +41,20 @@ describe.skipIf(!HAVE_CHROMIUM)('linking a second browser, and verifying a conta
   let dmPath = '';
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startServer({
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-linking-')),
-      REGISTRATION_MODE: 'open',
-    });
-    browser = await launchChromium();
+    ({ server, browser } = await openStage('linking'));
     adaA = await openSeat(browser);
     adaB = await openSeat(browser);
     grace = await openSeat(browser);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('lets Ada talk with Grace from her first browser', async () => {
-    general = await registerWithCommunity(adaA.page, server.url, ADA, COMMUNITY);
-    await waitForChat(adaA.page);
-    const link = await inviteLinkOf(adaA.page, COMMUNITY);
-    await joinThroughInvite(grace.page, link, GRACE, COMMUNITY, general);
-    await waitForChat(grace.page);
+    general = await meetInGeneral(server.url, COMMUNITY, [adaA.page, ADA], [grace.page, GRACE]);
     await send(adaA.page, 'Sent from the first browser');
     await expect.poll(() => messageWith(grace.page, 'Sent from the first browser').count(), POLL).toBe(1);
 
     // A DM between them, for the safety number later.
-    await adaA.page.locator(`#member-list [data-member="${GRACE.username}"]`).click();
-    const card = adaA.page.getByRole('dialog', { name: GRACE.displayName });
-    await expect.poll(() => card.count(), POLL).toBe(1);
-    await card.getByRole('button', { name: 'Send a message' }).click();
-    await expect.poll(() => new URL(adaA.page.url()).pathname, POLL).toMatch(/^\/dm\//);
-    dmPath = new URL(adaA.page.url()).pathname;
+    dmPath = await openDmWith(adaA.page, GRACE);
     await waitForChat(adaA.page);
     await send(adaA.page, 'A direct hello');
   });

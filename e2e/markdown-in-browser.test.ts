@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XSS_CORPUS } from '../apps/web/src/lib/chat/markdown-xss-corpus.js';
-import { HAVE_CHROMIUM, launchChromium } from './browser.js';
+import { HAVE_CHROMIUM, bundleForBrowser, launchChromium } from './browser.js';
 
 /**
  * The chat's Markdown renderer (apps/web/src/lib/chat/markdown.ts) with its sanitizer, in
@@ -49,17 +48,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the chat Markdown renderer in Chromium', () => 
   const errors: string[] = [];
 
   beforeAll(async () => {
-    const bundle = await build({
+    const bundle = await bundleForBrowser({
       stdin: {
         contents: `import * as md from ${JSON.stringify(MARKDOWN)}; window.md = md;`,
         resolveDir: process.cwd(),
       },
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'silent',
     });
     browser = await launchChromium();
     page = await browser.newPage();
@@ -69,7 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the chat Markdown renderer in Chromium', () => 
       void dialog.dismiss();
     });
     await page.setContent('<!doctype html><html><body><main id="out"></main></body></html>');
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    await page.addScriptTag({ content: bundle });
   });
   afterAll(async () => {
     await browser?.close();

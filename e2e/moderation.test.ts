@@ -1,21 +1,10 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
-import {
-  BOTH,
-  DESKTOP,
-  POLL,
-  type Seat,
-  inviteLinkOf,
-  joinThroughInvite,
-  openSeat,
-  registerWithCommunity,
-  shoot,
-} from './people.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, DESKTOP, HAVE_CHROMIUM, POLL, type Seat, openSeat, shoot } from './browser.js';
+import { ADA as OWNER, GRACE as MEMBER, HEDY as THIRD } from './people.js';
+import { inviteLinkOf, joinThroughInvite, memberRow, registerWithCommunity } from './places.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * Moderation and group settings in the web app, with three people in three browser contexts
@@ -27,9 +16,6 @@ import {
  * hands the community to her.
  */
 
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
-const THIRD = { username: 'hedy', displayName: 'Hedy Lamarr', password: 'frequency hopping 1942' };
 const COMMUNITY = 'Analytical Society';
 const NICKNAME = 'Amazing Grace';
 const REASON = 'Posted the engine plans outside the society';
@@ -40,7 +26,7 @@ function groupsNav(page: Page) {
 
 /** The card of a member, opened from the member list (found by test id: its title follows a nickname change). */
 async function openCard(page: Page, username: string, title: string) {
-  await page.locator(`#member-list [data-member="${username}"]`).click();
+  await memberRow(page, username).click();
   await expect.poll(() => page.getByRole('dialog', { name: title }).count(), POLL).toBe(1);
   return page.getByTestId('member-dialog');
 }
@@ -60,20 +46,12 @@ describe.skipIf(!HAVE_CHROMIUM)('moderation and group settings in the web app', 
   let invite = '';
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startServer({
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-moderation-')),
-      REGISTRATION_MODE: 'open',
-    });
-    browser = await launchChromium();
+    ({ server, browser } = await openStage('moderation'));
     owner = await openSeat(browser);
     member = await openSeat(browser);
     third = await openSeat(browser);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('brings three people into one community', async () => {
     general = await registerWithCommunity(owner.page, server.url, OWNER, COMMUNITY);
@@ -124,7 +102,7 @@ describe.skipIf(!HAVE_CHROMIUM)('moderation and group settings in the web app', 
     await expect.poll(() => own.getByText('Nickname saved.').count(), POLL).toBe(1);
     await own.getByRole('button', { name: 'Close', exact: true }).last().click();
 
-    const row = owner.page.locator(`#member-list [data-member="${MEMBER.username}"]`);
+    const row = memberRow(owner.page, MEMBER.username);
     await expect.poll(() => row.textContent(), POLL).toContain(NICKNAME);
     const card = await openCard(owner.page, MEMBER.username, NICKNAME);
     await card.getByLabel('Role').selectOption('moderator');
@@ -132,7 +110,7 @@ describe.skipIf(!HAVE_CHROMIUM)('moderation and group settings in the web app', 
     await expect.poll(() => card.getByText(`${NICKNAME} is now a moderator.`).count(), POLL).toBe(1);
     await shoot(owner.page, 'member-dialog', BOTH);
     await card.getByRole('button', { name: 'Close', exact: true }).last().click();
-    const self = member.page.locator(`#member-list [data-member="${MEMBER.username}"]`);
+    const self = memberRow(member.page, MEMBER.username);
     await expect.poll(() => self.getAttribute('aria-label'), POLL).toContain('moderator');
   });
 
@@ -147,7 +125,7 @@ describe.skipIf(!HAVE_CHROMIUM)('moderation and group settings in the web app', 
       .toBe(1);
     await expect.poll(() => railCommunities(third.page).count(), POLL).toBe(0);
     await expect.poll(() => third.page.getByText(`You were removed from ${COMMUNITY}.`).count(), POLL).toBe(1);
-    await expect.poll(() => owner.page.locator(`#member-list [data-member="${THIRD.username}"]`).count(), POLL).toBe(0);
+    await expect.poll(() => memberRow(owner.page, THIRD.username).count(), POLL).toBe(0);
   });
 
   it('bans the member with a reason, lists the ban, lifts it, and she can join again', async () => {
@@ -183,9 +161,7 @@ describe.skipIf(!HAVE_CHROMIUM)('moderation and group settings in the web app', 
 
   it('hands the community to the member, after a confirmation', async () => {
     await owner.page.goto(new URL(general, server.url).toString());
-    await expect
-      .poll(() => owner.page.locator(`#member-list [data-member="${MEMBER.username}"]`).count(), POLL)
-      .toBe(1);
+    await expect.poll(() => memberRow(owner.page, MEMBER.username).count(), POLL).toBe(1);
     // She came back as a new member: her nickname went with her old membership.
     const card = await openCard(owner.page, MEMBER.username, MEMBER.displayName);
     await card.getByRole('button', { name: 'Make owner' }).click();
@@ -196,7 +172,7 @@ describe.skipIf(!HAVE_CHROMIUM)('moderation and group settings in the web app', 
     // Nothing is left that an admin may do to the owner.
     await expect.poll(() => card.getByRole('button', { name: 'Kick' }).count(), POLL).toBe(0);
     await member.page.goto(new URL(general, server.url).toString());
-    const self = member.page.locator(`#member-list [data-member="${MEMBER.username}"]`);
+    const self = memberRow(member.page, MEMBER.username);
     await expect.poll(() => self.getAttribute('aria-label'), POLL).toContain('owner');
   });
 

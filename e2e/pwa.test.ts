@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AuthClient } from '@chatalot/client';
@@ -6,7 +6,9 @@ import { Channel, Community, CommunityInvite, Group, GroupList, ReadStateList } 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, REPO_ROOT, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import { BOTH, DESKTOP, HAVE_CHROMIUM, POLL, openSeat, shoot } from './browser.js';
+import { ADA as OWNER, GRACE as MEMBER, registerAt } from './people.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * The installable app and the keyboard, in Chromium against the real server (real entry point,
@@ -23,25 +25,7 @@ import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
  * on the same port (same origin, so the same worker registration).
  */
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
-const POLL = { timeout: 20_000 };
-
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', password: 'compiler cobol 1959' };
 const NEXT_BUILD_MARKER = '<meta name="chatalot-e2e-build" content="next" />';
-
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    // The browser notes failed loads itself (offline on purpose here).
-    if (msg.type() === 'error' && !/^Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(msg.text())) {
-      problems.push(msg.text());
-    }
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  return problems;
-}
 
 /** A copy of the built web app without pre-compressed siblings (so edits to it are what is served). */
 function copyBuild(): string {
@@ -87,20 +71,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
   const cacheNames = () => page.evaluate(() => caches.keys());
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     webDir = copyBuild();
     version = (JSON.parse(readFileSync(path.join(webDir, '_app/version.json'), 'utf8')) as { version: string }).version;
-    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-pwa-'));
-    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open', CHATALOT_WEB_DIR: webDir });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: DESKTOP });
-    page = await context.newPage();
-    problems = watchProblems(page);
+    ({ server, browser, dataDir } = await openStage('pwa', { REGISTRATION_MODE: 'open', CHATALOT_WEB_DIR: webDir }));
+    // The browser notes failed loads itself (offline on purpose here).
+    ({ context, page, problems } = await openSeat(browser, { ignore: /ERR_INTERNET_DISCONNECTED/ }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('links a valid manifest whose icons load', async () => {
     await page.goto(server.url);
@@ -175,7 +152,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
       ),
     );
     expect(api).toBe('network error');
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'pwa-offline-desktop.png') });
+    await shoot(page, 'pwa-offline', { desktop: DESKTOP });
     await context.setOffline(false);
   });
 
@@ -215,15 +192,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
     const ids = { society: '', blueprints: '', teas: '' };
 
     it('signs up, with two communities to go to', async () => {
-      await page.goto(url('/register'));
-      await page.getByLabel('Username').fill(OWNER.username);
-      await page.getByLabel('Display name').fill(OWNER.displayName);
-      await page.getByLabel('Password', { exact: true }).fill(OWNER.password);
-      await page.getByLabel('Confirm password').fill(OWNER.password);
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
-      await page.getByLabel('I saved it somewhere safe').check();
-      await page.getByRole('button', { name: /^Continue/ }).click();
+      await registerAt(page, server.url, OWNER);
       await expect.poll(() => new URL(page.url()).pathname, POLL).toBe('/');
 
       // Two communities with a few channels, made over the API (the UI for that is tested elsewhere).
@@ -286,13 +255,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
       // Everything is listed before typing.
       const options = switcher.getByRole('option');
       await expect.poll(() => options.count(), POLL).toBeGreaterThanOrEqual(6);
-      await shootBoth(page, 'switcher-empty');
+      await shoot(page, 'switcher-empty', BOTH);
 
       await box.fill('oolong');
       await expect.poll(() => options.count(), POLL).toBe(1);
       expect(await options.first().getAttribute('aria-selected')).toBe('true');
       expect(await box.getAttribute('aria-activedescendant')).toBe(await options.first().getAttribute('id'));
-      await shootBoth(page, 'switcher-query');
+      await shoot(page, 'switcher-query', BOTH);
       await page.keyboard.press('Enter');
 
       await expect.poll(() => new URL(page.url()).pathname, POLL).toMatch(new RegExp(`/${ids.teas}$`));
@@ -324,7 +293,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
       const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
       await expect.poll(() => help.count(), POLL).toBe(1);
       expect(await help.getByText('Mark everything read').count()).toBe(1);
-      await shootBoth(page, 'shortcuts-help');
+      await shoot(page, 'shortcuts-help', BOTH);
       await page.keyboard.press('Escape');
       await expect.poll(() => help.count(), POLL).toBe(0);
     });
@@ -352,9 +321,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
       await expect
         .poll(() => switcher.getByRole('option').first().getAttribute('aria-label'), POLL)
         .toContain('#blueprints');
-      await shootBoth(page, 'switcher-unread');
+      await shoot(page, 'switcher-unread', BOTH);
       await page.emulateMedia({ colorScheme: 'dark' });
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'switcher-unread-dark-desktop.png') });
+      await shoot(page, 'switcher-unread-dark', { desktop: DESKTOP });
       await page.emulateMedia({ colorScheme: 'light' });
       await page.keyboard.press('Escape');
 
@@ -392,15 +361,3 @@ describe.skipIf(!HAVE_CHROMIUM)('the installable web app and its keyboard shortc
     });
   });
 });
-
-/** Screenshots at desktop and phone width, checking nothing scrolls sideways. */
-async function shootBoth(page: Page, name: string) {
-  for (const [label, size] of Object.entries({ desktop: DESKTOP, mobile: MOBILE })) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(250);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`) });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(DESKTOP);
-}

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, HAVE_CHROMIUM, POLL, openSeat, shoot } from './browser.js';
+import { act, messageWith, send, waitForChat } from './chat.js';
+import { ADA as OWNER, GRACE as MEMBER, signOut } from './people.js';
+import { meetInGeneral } from './places.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * Search over the local store of decrypted messages, in Chromium against a real server: Ada
@@ -18,12 +19,6 @@ import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
  * Screenshots of the panel at desktop and phone size land in test-results/screenshots.
  */
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
-const POLL = { timeout: 20_000 };
-
-const OWNER = { username: 'ada', displayName: 'Ada Lovelace', password: 'analytical engine 1843' };
-const MEMBER = { username: 'grace', displayName: 'Grace Hopper', password: 'compiler cobol 1959' };
 const COMMUNITY = 'Analytical Society';
 
 const TEXTS = {
@@ -33,39 +28,6 @@ const TEXTS = {
   deleted: 'Budget meeting moved to Tuesday afternoon',
   other: 'The engine weaves algebraic patterns',
 };
-
-async function register(page: Page, who: typeof OWNER) {
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Display name').fill(who.displayName);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByLabel('Confirm password').fill(who.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
-  await page.getByLabel('I saved it somewhere safe').check();
-  await page.getByRole('button', { name: /^Continue/ }).click();
-}
-
-function composer(page: Page): Locator {
-  return page.getByTestId('composer-input');
-}
-
-async function waitForChat(page: Page) {
-  await expect.poll(() => composer(page).count(), POLL).toBe(1);
-  await expect.poll(() => page.getByTestId('message-list').count(), POLL).toBe(1);
-}
-
-function messageWith(page: Page, text: string): Locator {
-  return page
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-text').getByText(text, { exact: false }) });
-}
-
-async function send(page: Page, text: string) {
-  await composer(page).fill(text);
-  await page.keyboard.press('Enter');
-  await expect.poll(() => messageWith(page, text).count(), POLL).toBe(1);
-  await expect.poll(() => page.getByTestId('pending-message').count(), POLL).toBe(0);
-}
 
 /** The texts of the results on screen. */
 function resultTexts(page: Page): Promise<string[]> {
@@ -87,48 +49,22 @@ describe.skipIf(!HAVE_CHROMIUM)('search over the messages this browser decrypted
   let owner: Page;
   let member: Page;
   let channelPath = '';
-  const problems: string[] = [];
+  let problems: string[];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-search-'));
-    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
-    browser = await launchChromium();
-    owner = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    owner.on('pageerror', (err) => problems.push(err.message));
+    ({ server, browser } = await openStage('search'));
+    ({ page: owner, problems } = await openSeat(browser));
+    ({ page: member } = await openSeat(browser));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('records the messages of a conversation as they are decrypted', async () => {
-    await owner.goto(new URL('/register', server.url).toString());
-    await register(owner, OWNER);
-    await owner.getByRole('button', { name: 'Create a community' }).click();
-    await owner.getByRole('dialog', { name: 'Create a community' }).getByLabel('Community name').fill(COMMUNITY);
-    await owner.getByRole('button', { name: 'Create community' }).click();
-    await expect.poll(() => owner.getByTestId('channel-name').textContent(), POLL).toBe('general');
-    channelPath = new URL(owner.url()).pathname;
-    await waitForChat(owner);
-
     // Grace joins through an invite link.
-    await owner.getByRole('button', { name: `Community menu: ${COMMUNITY}` }).click();
-    await owner.getByRole('menuitem', { name: 'Invite people' }).click();
-    const link = owner.getByLabel('Invite link', { exact: true });
-    await expect.poll(() => link.inputValue(), POLL).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
-    const inviteLink = await link.inputValue();
-    await owner.getByRole('button', { name: 'Done' }).click();
-    member = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    await member.goto(inviteLink);
-    await member.getByRole('link', { name: 'Create an account to join' }).click();
-    await register(member, MEMBER);
-    await member.getByRole('button', { name: "Let's go" }).click();
-    await expect.poll(() => new URL(member.url()).pathname, POLL).toBe(channelPath);
-    await waitForChat(member);
+    channelPath = await meetInGeneral(server.url, COMMUNITY, [owner, OWNER], [member, MEMBER]);
 
-    for (const text of [TEXTS.other, TEXTS.cafe, TEXTS.budgetAda, TEXTS.deleted]) await send(owner, text);
-    await send(member, TEXTS.budgetGrace);
+    for (const text of [TEXTS.other, TEXTS.cafe, TEXTS.budgetAda, TEXTS.deleted])
+      await send(owner, text, { paste: true });
+    await send(member, TEXTS.budgetGrace, { paste: true });
     await expect.poll(() => messageWith(owner, TEXTS.budgetGrace).count(), POLL).toBe(1);
   });
 
@@ -163,13 +99,7 @@ describe.skipIf(!HAVE_CHROMIUM)('search over the messages this browser decrypted
     await owner.getByTestId('search-filter-in').selectOption({ label: '#general' });
     await expect.poll(() => resultTexts(owner), POLL).toEqual([TEXTS.budgetGrace]);
 
-    await owner.screenshot({ path: path.join(SCREENSHOT_DIR, 'search-desktop.png') });
-    await owner.setViewportSize(MOBILE);
-    await owner.waitForTimeout(300);
-    await owner.screenshot({ path: path.join(SCREENSHOT_DIR, 'search-mobile.png') });
-    const overflow = await owner.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, 'the search panel scrolls sideways at 390 px').toBeLessThanOrEqual(0);
-    await owner.setViewportSize(DESKTOP);
+    await shoot(owner, 'search', BOTH);
   });
 
   it('opens the channel of a result, from anywhere, with the message marked', async () => {
@@ -189,9 +119,7 @@ describe.skipIf(!HAVE_CHROMIUM)('search over the messages this browser decrypted
 
   it('forgets a deleted message and still answers after a reload', async () => {
     await waitForChat(owner);
-    const doomed = messageWith(owner, TEXTS.deleted);
-    await doomed.hover();
-    await doomed.getByRole('button', { name: 'Delete', exact: true }).click();
+    await act(messageWith(owner, TEXTS.deleted), 'Delete');
     await owner.getByRole('dialog', { name: 'Delete this message?' }).getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => messageWith(owner, TEXTS.deleted).count(), POLL).toBe(0);
     await searchFor(owner, 'tuesday');
@@ -250,15 +178,7 @@ describe.skipIf(!HAVE_CHROMIUM)('search over the messages this browser decrypted
         (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith('chatalot-messages-')),
       );
     expect(await stores()).toHaveLength(1);
-    const account = owner.getByRole('button', { name: `Account menu for ${OWNER.displayName}` });
-    await expect
-      .poll(async () => {
-        if ((await owner.getByRole('menu').count()) === 0) await account.first().click();
-        return owner.getByRole('menu').count();
-      }, POLL)
-      .toBe(1);
-    await owner.getByRole('menuitem', { name: 'Sign out' }).click();
-    await expect.poll(() => new URL(owner.url()).pathname, POLL).toBe('/login');
+    await signOut(owner, OWNER.displayName);
     await expect.poll(stores, POLL).toEqual([]);
     expect(problems).toEqual([]);
   });

@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../apps/server/test/start-process.js';
-import { HAVE_CHROMIUM, SCREENSHOT_DIR, launchChromium } from './browser.js';
+import type { RunningServer } from '../apps/server/test/start-process.js';
+import { BOTH, DESKTOP, HAVE_CHROMIUM, POLL, openSeat, shoot } from './browser.js';
+import { composer, messageWith, send, waitForChat } from './chat.js';
+import { HEDY as OWNER, type Person } from './people.js';
+import { meetInGeneral, openDmWith } from './places.js';
 import { findInFiles } from './scan-files.js';
+import { closeStage, openStage } from './stage.js';
 
 /**
  * Threads, pins, forwarding, the message menu and read receipts in the chat view, with two
@@ -17,12 +18,7 @@ import { findInFiles } from './scan-files.js';
  * the texts reaches the server's files. Screenshots at desktop and phone size.
  */
 
-const DESKTOP = { width: 1280, height: 800 };
-const MOBILE = { width: 390, height: 844 };
-const POLL = { timeout: 20_000 };
-
-const OWNER = { username: 'hedy', displayName: 'Hedy Lamarr', password: 'frequency hopping 1942' };
-const MEMBER = { username: 'alan', displayName: 'Alan Turing', password: 'universal machine 1936' };
+const MEMBER: Person = { username: 'alan', displayName: 'Alan Turing', password: 'universal machine 1936' };
 const COMMUNITY = 'Signal Society';
 
 const SECRETS = {
@@ -35,62 +31,6 @@ const SECRETS = {
   edited: 'Second draft of the patent text',
   seen: 'Did this one reach you?',
 };
-
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  return problems;
-}
-
-async function shoot(page: Page, name: string, sizes: Record<string, { width: number; height: number }>) {
-  const original = page.viewportSize() ?? DESKTOP;
-  for (const [label, size] of Object.entries(sizes)) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${label}.png`) });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} scrolls sideways at ${label} size`).toBeLessThanOrEqual(0);
-  }
-  await page.setViewportSize(original);
-}
-
-const BOTH = { desktop: DESKTOP, mobile: MOBILE };
-
-async function register(page: Page, who: typeof OWNER) {
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Display name').fill(who.displayName);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByLabel('Confirm password').fill(who.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByTestId('secret-codes').count(), POLL).toBe(1);
-  await page.getByLabel('I saved it somewhere safe').check();
-  await page.getByRole('button', { name: /^Continue/ }).click();
-}
-
-/** The conversation's own composer (the thread panel has another). */
-function composer(page: Page): Locator {
-  return page.getByTestId('chat-view').getByTestId('composer-input');
-}
-
-async function waitForChat(page: Page) {
-  await expect.poll(() => composer(page).count(), POLL).toBe(1);
-  await expect.poll(() => page.getByTestId('message-list').count(), POLL).toBe(1);
-}
-
-/** The message with `text` in `within` (the message list by default). */
-function messageWith(page: Page, text: string, within: Locator = page.getByTestId('message-list')): Locator {
-  return within.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText(text) });
-}
-
-async function send(page: Page, text: string, box: Locator = composer(page)) {
-  await box.click();
-  await box.pressSequentially(text, { delay: 5 });
-  await page.keyboard.press('Enter');
-  await expect.poll(() => page.getByTestId('pending-message').count(), POLL).toBe(0);
-}
 
 /** Opens a message's menu with a right click and picks `item`. */
 async function fromMenu(page: Page, message: Locator, item: string) {
@@ -112,45 +52,14 @@ describe.skipIf(!HAVE_CHROMIUM)('threads, pins, forwarding, the message menu and
   let dmPath = '';
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    dataDir = mkdtempSync(path.join(tmpdir(), 'chatalot-e2e-threads-'));
-    server = await startServer({ DATA_DIR: dataDir, REGISTRATION_MODE: 'open' });
-    browser = await launchChromium();
-    owner = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    ownerProblems = watchProblems(owner);
+    ({ server, browser, dataDir } = await openStage('threads'));
+    ({ page: owner, problems: ownerProblems } = await openSeat(browser));
+    ({ page: member, problems: memberProblems } = await openSeat(browser));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeStage({ server, browser }));
 
   it('brings two people into one community, both with encryption set up', async () => {
-    await owner.goto(new URL('/register', server.url).toString());
-    await register(owner, OWNER);
-    await owner.getByRole('button', { name: 'Create a community' }).click();
-    const dialog = owner.getByRole('dialog', { name: 'Create a community' });
-    await expect.poll(() => dialog.count(), POLL).toBe(1);
-    await dialog.getByLabel('Community name').fill(COMMUNITY);
-    await owner.getByRole('button', { name: 'Create community' }).click();
-    await expect.poll(() => owner.getByTestId('channel-name').textContent(), POLL).toBe('general');
-    channelPath = new URL(owner.url()).pathname;
-    await waitForChat(owner);
-
-    await owner.getByRole('button', { name: `Community menu: ${COMMUNITY}` }).click();
-    await owner.getByRole('menuitem', { name: 'Invite people' }).click();
-    const link = owner.getByLabel('Invite link', { exact: true });
-    await expect.poll(() => link.inputValue(), POLL).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
-    const inviteLink = await link.inputValue();
-    await owner.getByRole('button', { name: 'Done' }).click();
-
-    member = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    memberProblems = watchProblems(member);
-    await member.goto(inviteLink);
-    await member.getByRole('link', { name: 'Create an account to join' }).click();
-    await register(member, MEMBER);
-    await member.getByRole('button', { name: "Let's go" }).click();
-    await expect.poll(() => new URL(member.url()).pathname, POLL).toBe(channelPath);
-    await waitForChat(member);
+    channelPath = await meetInGeneral(server.url, COMMUNITY, [owner, OWNER], [member, MEMBER]);
   });
 
   it('carries a reply written in a thread to the other person’s thread panel, and counts it', async () => {
@@ -164,7 +73,7 @@ describe.skipIf(!HAVE_CHROMIUM)('threads, pins, forwarding, the message menu and
     const panel = member.getByTestId('thread-panel');
     await expect.poll(() => panel.count(), POLL).toBe(1);
     expect(await panel.getByTestId('thread-root').getByTestId('message-text').textContent()).toContain(SECRETS.root);
-    await send(member, SECRETS.threadReply, panel.getByTestId('composer-input'));
+    await send(member, SECRETS.threadReply, { box: panel.getByTestId('composer-input'), within: panel });
     await expect.poll(() => messageWith(member, SECRETS.threadReply, panel).count(), POLL).toBe(1);
     // It stays in the thread: the channel shows the count under the root instead.
     expect(await messageWith(member, SECRETS.threadReply).count()).toBe(0);
@@ -180,7 +89,7 @@ describe.skipIf(!HAVE_CHROMIUM)('threads, pins, forwarding, the message menu and
     await shoot(owner, 'thread-panel', BOTH);
 
     // A second reply from Hedy's panel updates Alan's count while his panel is open.
-    await send(owner, 'Piano rolls packed', ownerPanel.getByTestId('composer-input'));
+    await send(owner, 'Piano rolls packed', { box: ownerPanel.getByTestId('composer-input'), within: ownerPanel });
     await expect.poll(() => messageWith(member, 'Piano rolls packed', panel).count(), POLL).toBe(1);
     await expect
       .poll(() => messageWith(member, SECRETS.root).getByTestId('thread-count').textContent(), POLL)
@@ -274,12 +183,7 @@ describe.skipIf(!HAVE_CHROMIUM)('threads, pins, forwarding, the message menu and
 
   it('forwards a message to a DM, re-encrypted there and marked forwarded', async () => {
     // Hedy opens a DM with Alan, then goes back to the channel.
-    await owner.locator(`#member-list [data-member="${MEMBER.username}"]`).click();
-    const card = owner.getByRole('dialog', { name: MEMBER.displayName });
-    await expect.poll(() => card.count(), POLL).toBe(1);
-    await card.getByRole('button', { name: 'Send a message' }).click();
-    await expect.poll(() => new URL(owner.url()).pathname, POLL).toMatch(/^\/dm\//);
-    dmPath = new URL(owner.url()).pathname;
+    dmPath = await openDmWith(owner, MEMBER);
     await waitForChat(owner);
     await owner.goto(new URL(channelPath, server.url).toString());
     await waitForChat(owner);
