@@ -1,32 +1,39 @@
-// A rate ladder over many rooms at once, shared by the channels, dm and presence scenarios:
+// A rate ladder over many rooms at once, shared by the fanout, channels, dm and presence scenarios:
 // events are sent at a total rate stepped up until a step fails (p99 delivery latency > 100 ms
 // or < 99.9% delivered) or the generator is the bottleneck (> 90% of its CPU: discarded). A
 // failed step is tried once more (the machine may be shared). Two ways to send: `poisson`
 // (each event from a random member of a random room, exponential gaps: independent senders)
 // and `round-robin` (members in turn, evenly spaced: needed where the server allows one event
-// per user per interval, as for typing). Two ways to match deliveries: `nonce` (message.created
+// per user per interval, as for typing, or per socket, as for fan-out). Two ways to match deliveries: `nonce` (message.created
 // frames by the index in the nonce; every member, the sender too, gets each one) and `sender`
 // (typing/presence events by the user they are about; the k-th event about a user at a
 // receiver is that user's k-th send; every other member gets each one).
 import { cpuSeconds, runqueueWaitSeconds, selfCpuSeconds, sleep } from './procs.js';
-import { percentile, pool, round } from './stats.js';
+import type { LadderRoom } from './rooms.js';
+import { percentile, round } from './stats.js';
 import type { FrameSink } from './gateway-socket.js';
-import type { Account, BenchSocket, RunningTarget } from '../targets/target.js';
+import type { RunningTarget } from '../targets/target.js';
 
 const P99_LIMIT_MS = 100;
 const MIN_DELIVERED = 0.999;
 const GENERATOR_LIMIT = 0.9;
 
-export interface LadderRoom {
-  id: string;
-  sockets: BenchSocket[];
-  userIds: string[];
+/** The ladder's settings that come from the run's plan. */
+export interface LadderPlan {
+  stepSeconds: number;
+  warmupSeconds: number;
+  drainMs: number;
+  firstRate: number;
+  /** performance.now() after which no further rate is tried (the run's time budget). */
+  deadline: number;
 }
 
 export interface LadderOptions {
   rooms: LadderRoom[];
   schedule: 'poisson' | 'round-robin';
   matching: 'nonce' | { event: 'typing' | 'presence' };
+  /** Round-robin: how many members (the first ones) take turns at this rate; all of them when not given. */
+  senders?(rate: number): number;
   /** Sends the event with this index from member `member` of the room. */
   send(room: LadderRoom, member: number, index: number): void;
   rates: number[];
@@ -40,10 +47,13 @@ export interface LadderOptions {
   deadline: number;
   /** Prefix of the progress lines. */
   label: string;
+  /** The stop reasons when every rate passed and when the deadline came first, if not the usual words. */
+  stops?: { ceiling?: string; deadline?: string };
 }
 
 export interface LadderStep {
   rate: number;
+  /** 1, or 2 when the first attempt at this rate failed and it was tried once more. */
   attempt: number;
   sent: number;
   sentPerSec: number;
@@ -58,8 +68,10 @@ export interface LadderStep {
   errors: Record<string, number>;
   serverCpuPct: number;
   serverCpuUsPerDelivery: number | null;
+  /** CPU of the target's other processes (PostgreSQL backends) per delivery. */
   auxCpuUsPerDelivery: number | null;
   generatorCpuPct: number;
+  /** Time the server's main thread(s) waited for a CPU while runnable, % of the step (other load on the machine). */
   serverCpuWaitPct: number;
   ok: boolean;
   discarded: boolean;
@@ -68,43 +80,12 @@ export interface LadderStep {
 
 export interface LadderResult {
   steps: LadderStep[];
+  /** The highest rate that passed. */
   best: LadderStep | null;
   ceiling: number;
+  /** True when the best step was the ceiling: the real limit is higher. */
   atCeiling: boolean;
   stop: string;
-}
-
-/** Opens a socket per account (50 at a time) into rooms; closes what opened if any fails. */
-export async function connectRooms(
-  target: RunningTarget,
-  rooms: { id: string; members: Account[] }[],
-): Promise<LadderRoom[]> {
-  const flat = rooms.flatMap((room) => room.members);
-  const opened = await pool(flat, 50, (a) => target.connect(a));
-  const failed = opened.find((r) => r.status === 'rejected');
-  if (failed) {
-    for (const r of opened) if (r.status === 'fulfilled') r.value.close();
-    throw new Error(`a member could not connect: ${String(failed.reason)}`);
-  }
-  const sockets = opened.map((r) => (r as PromiseFulfilledResult<BenchSocket>).value);
-  let next = 0;
-  return rooms.map((room) => ({
-    id: room.id,
-    userIds: room.members.map((m) => m.id),
-    sockets: room.members.map(() => sockets[next++]!),
-  }));
-}
-
-/** Waits until the server processes use under 10% of a CPU (e.g. after a burst of presence events). */
-export async function waitQuiet(pids: number[], maxSeconds: number): Promise<void> {
-  const deadline = performance.now() + maxSeconds * 1000;
-  let last = cpuSeconds(pids);
-  while (performance.now() < deadline) {
-    await sleep(300);
-    const now = cpuSeconds(pids);
-    if (now - last < 0.03) return;
-    last = now;
-  }
 }
 
 /** Per step: what was sent when, what arrived, and how late. */
@@ -210,6 +191,7 @@ export async function runLadder(target: RunningTarget, options: LadderOptions): 
     let sent = 0;
     let expected = 0;
     let nextAt = 0;
+    const turns = options.senders?.(rate) ?? members.length;
     const sendOne = (member: number) => {
       const { room, m } = members[member]!;
       options.send(room, m, deliveries.register(step, member, performance.now()));
@@ -221,7 +203,7 @@ export async function runLadder(target: RunningTarget, options: LadderOptions): 
         const elapsed = Math.min(performance.now() - start, seconds * 1000);
         if (options.schedule === 'round-robin') {
           const due = Math.floor((rate * elapsed) / 1000);
-          while (sent < due) sendOne(cursor++ % members.length);
+          while (sent < due) sendOne(cursor++ % turns);
         } else {
           while (nextAt <= elapsed) {
             // Rooms are of one size, so a random member is a random member of a random room.
@@ -284,13 +266,14 @@ export async function runLadder(target: RunningTarget, options: LadderOptions): 
   await runStep(options.warmupRate, options.warmupSeconds);
   await sleep(300);
   const steps: LadderStep[] = [];
-  let stop = 'reached the ceiling';
+  let stop = options.stops?.ceiling ?? 'reached the ceiling';
   for (const rate of options.rates) {
     if (performance.now() > options.deadline) {
-      stop = 'the time budget was used up';
+      stop = options.stops?.deadline ?? 'the time budget was used up';
       break;
     }
     let step: LadderStep | undefined;
+    // A failed step is tried once more: on a shared machine one descheduling can sink a p99.
     for (let attempt = 1; attempt <= 2 && !step?.ok && !step?.discarded; attempt++) {
       if (attempt > 1) await sleep(500);
       step = await runStep(rate, options.stepSeconds, attempt);
@@ -306,13 +289,14 @@ export async function runLadder(target: RunningTarget, options: LadderOptions): 
       stop = step!.reason;
       break;
     }
+    // Let the per-socket token buckets refill and stragglers arrive.
     await sleep(300);
   }
   const best = steps.filter((s) => s.ok).at(-1) ?? null;
   return { steps, best, ceiling: options.ceiling, atCeiling: best !== null && best.rate >= options.ceiling, stop };
 }
 
-/** Rates from `first` up (doubling-ish, as the fan-out ladder), ending at the ceiling. */
+/** Rates from `first` up (doubling-ish), ending at the ceiling. */
 export function rates(first: number, ceiling: number): number[] {
   const out: number[] = [];
   for (const r of [20, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600]) {

@@ -1,36 +1,10 @@
 import type { DecryptResult } from '@chatalot/client';
-import type { Message } from '@chatalot/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ChatEntry } from '../conversation.svelte';
+import { testEntry } from '../test-entry';
 import { messageActions, shortcutAction, type Abilities } from './message-actions';
 
-const message: Message = {
-  id: 'm',
-  channel_id: 'c',
-  seq: 1,
-  sender_id: 'ada',
-  nonce: 'n-m',
-  ciphertext: 'AAAA',
-  encryption: { scheme: 'sender_key' },
-  reply_to: null,
-  thread_root: null,
-  forwarded_from: null,
-  mentions: [],
-  mention_everyone: false,
-  created_at: 1,
-  edited_at: null,
-  deleted_at: null,
-  expires_at: null,
-  reactions: [],
-  pinned: false,
-};
-const ok = {
-  status: 'ok',
-  plaintext: 'hi',
-  content: { text: 'hi' },
-  verified: false,
-  sender: { userId: 'ada', deviceId: 1 },
-} as DecryptResult;
+const { message, result: ok } = testEntry('m', 1, {}, { text: 'hi' });
 const all: Abilities = {
   canReply: true,
   canThread: true,
