@@ -14,8 +14,10 @@ import { closeStage, openStage } from './stage.js';
  * reaches the other person's thread panel and the root counts it; a pin shows in the other's
  * pins panel; a message forwarded to their DM arrives decrypted and marked "Forwarded"; the menu
  * opens by right click and by keyboard, whose shortcuts work on a focused message; an edit keeps
- * its history on the editor's device; "Seen by" appears once the other person has read. None of
- * the texts reaches the server's files. Screenshots at desktop and phone size.
+ * its history on the editor's device; "Seen by" appears once the other person has read. After a
+ * reload (nothing heard live any more) the pins panel still says who pinned and "Seen by" still
+ * shows, from what the server stored. None of the texts reaches the server's files. Screenshots
+ * at desktop and phone size.
  */
 
 const MEMBER: Person = { username: 'alan', displayName: 'Alan Turing', password: 'universal machine 1936' };
@@ -243,6 +245,26 @@ describe.skipIf(!HAVE_CHROMIUM)('threads, pins, forwarding, the message menu and
     expect(await owner.getByTestId('seen-by').count()).toBe(1);
     expect(await member.getByTestId('seen-by').count()).toBe(0);
     await shoot(owner, 'seen-by', BOTH);
+  });
+
+  it('still says who pinned a message and who has seen one after a reload', async () => {
+    // Alan loads the channel afresh: he hears no pin happen now, the list says who pinned.
+    await member.goto(new URL(channelPath, server.url).toString());
+    await waitForChat(member);
+    await member.getByTestId('pins-button').click();
+    const pins = member.getByTestId('pins-panel');
+    await expect.poll(() => pins.getByTestId('pinned-message').count(), POLL).toBe(1);
+    expect(await pins.getByTestId('pinned-by').textContent()).toContain(`Pinned by ${OWNER.displayName}`);
+    await shoot(member, 'pins-panel-reloaded', BOTH);
+    await pins.getByRole('button', { name: 'Close pinned messages' }).click();
+
+    // Hedy reloads the DM while Alan is elsewhere: no read event comes, the stored position does.
+    await owner.reload();
+    await waitForChat(owner);
+    const seen = messageWith(owner, SECRETS.seen).getByTestId('seen-by');
+    await expect.poll(() => seen.count(), POLL).toBe(1);
+    expect(await seen.getAttribute('aria-label')).toBe(`Seen by ${MEMBER.displayName}`);
+    expect(await owner.getByTestId('seen-by').count()).toBe(1);
   });
 
   it('never lets a text reach the server’s files, and logged no browser errors', async () => {

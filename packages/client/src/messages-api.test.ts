@@ -37,6 +37,12 @@ describe('MessagesApi', () => {
       if (url.pathname === '/api/channels/c%201/messages') {
         const after = Number(url.searchParams.get('after') ?? 0);
         res.end(JSON.stringify({ messages: [message(after + 1), message(after + 2)], has_more: false }));
+      } else if (url.pathname === '/api/channels/c%201/pins') {
+        res.end(JSON.stringify({ messages: [{ ...message(3), pinned: true, pinned_by: 'u2', pinned_at: 99 }] }));
+      } else if (url.pathname === '/api/channels/c%201/read-positions') {
+        res.end(JSON.stringify({ positions: [{ user_id: 'u2', read_seq: 7 }] }));
+      } else if (url.pathname === '/api/channels/broken/read-positions') {
+        res.end(JSON.stringify({ positions: [{ user_id: 'u2', read_seq: -1 }] }));
       } else if (url.pathname === '/api/channels/broken/messages') {
         res.end(JSON.stringify({ messages: [{ seq: 'x' }], has_more: false }));
       } else {
@@ -68,5 +74,17 @@ describe('MessagesApi', () => {
     await expect(api.after('gone', 0)).rejects.toMatchObject({ code: 'not_found', status: 404 });
     const err = (await api.after('broken', 0).catch((e: unknown) => e)) as ApiError;
     expect(err.code).toBe('bad_response');
+  });
+
+  it('reads a channel’s pins with who pinned each, and others’ read positions', async () => {
+    const api = new MessagesApi(new HttpClient({ baseUrl }));
+    const [pin] = await api.pins('c 1');
+    expect(seen.at(-1)).toBe('/api/channels/c%201/pins');
+    expect(pin).toMatchObject({ id: 'm3', pinned: true, pinned_by: 'u2', pinned_at: 99 });
+    expect(await api.readPositions('c 1')).toEqual([{ user_id: 'u2', read_seq: 7 }]);
+    expect(seen.at(-1)).toBe('/api/channels/c%201/read-positions');
+    const err = (await api.readPositions('broken').catch((e: unknown) => e)) as ApiError;
+    expect(err.code).toBe('bad_response');
+    await expect(api.readPositions('gone')).rejects.toMatchObject({ code: 'not_found', status: 404 });
   });
 });

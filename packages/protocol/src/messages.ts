@@ -19,6 +19,8 @@ export const MESSAGE_LIMITS = {
   nonceLength: 64,
   /** Longest reaction (one emoji, possibly with modifiers, or a :custom_name:). */
   reactionLength: 64,
+  /** Read receipts ("Seen by") show in DMs and in channels of at most this many members. */
+  receiptsMaxMembers: 20,
 } as const;
 
 const Id = z.string().min(1).max(64);
@@ -140,6 +142,17 @@ export const MessagePage = z
   })
   .meta({ id: 'MessagePage' });
 
+/** A pinned message, with who pinned it and when. */
+export const PinnedMessage = Message.extend({
+  /** Who pinned it; null once that account is gone. */
+  pinned_by: z.string().nullable(),
+  pinned_at: z.number().int(),
+}).meta({ id: 'PinnedMessage' });
+export type PinnedMessage = z.infer<typeof PinnedMessage>;
+export const PinnedMessageList = z
+  .object({ messages: z.array(PinnedMessage).describe('Most recently pinned first.') })
+  .meta({ id: 'PinnedMessageList' });
+
 export const MessageVersion = z.object({ ciphertext: z.string(), created_at: z.number().int() });
 export const MessageVersions = z
   .object({ versions: z.array(MessageVersion).describe('Oldest first; the last is the current text.') })
@@ -156,3 +169,13 @@ export const ChannelReadState = z
   })
   .meta({ id: 'ChannelReadState' });
 export const ReadStateList = z.object({ channels: z.array(ChannelReadState) }).meta({ id: 'ReadStateList' });
+
+/**
+ * How far another member has read in a channel (read receipts), for members who share them:
+ * in DMs and in channels of at most `MESSAGE_LIMITS.receiptsMaxMembers` members.
+ */
+export const ReadPosition = z
+  .object({ user_id: z.string(), read_seq: z.number().int().min(0) })
+  .meta({ id: 'ReadPosition' });
+export type ReadPosition = z.infer<typeof ReadPosition>;
+export const ReadPositionList = z.object({ positions: z.array(ReadPosition) }).meta({ id: 'ReadPositionList' });

@@ -121,4 +121,11 @@ export const MESSAGE_MATRIX: MatrixCase[] = [
     ...onPrivateChannel('/read', { seq: 1 }),
   },
   { route: 'GET /api/read-states', allow: SIGNED_IN, idor: false },
+  {
+    route: 'GET /api/channels/:channelId/read-positions',
+    allow: READERS,
+    idorAllow: IA,
+    ...onPrivateChannel('/read-positions'),
+  },
+  { route: 'GET /api/channels/:channelId/read-positions', allow: DM_MEMBERS, ...onDm('/read-positions') },
 ];

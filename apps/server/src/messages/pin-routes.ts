@@ -1,5 +1,4 @@
-import { MESSAGE_LIMITS, Message } from '@chatalot/protocol';
-import { z } from 'zod';
+import { MESSAGE_LIMITS, PinnedMessageList } from '@chatalot/protocol';
 import type { Actor } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import { addRoute, type RouteContext } from '../http/route.js';
@@ -7,10 +6,6 @@ import { topics } from '../spaces/events.js';
 import { ChannelParams, type MessageRoutesDeps, MessageParams, tags } from './deps.js';
 import { isExpired, pinCount, pinnedMessages } from './queries.js';
 import { findMessage, type MessageRow, withReactions } from './repo.js';
-
-export const PinnedMessageList = z
-  .object({ messages: z.array(Message).describe('Most recently pinned first.') })
-  .meta({ id: 'PinnedMessageList' });
 
 /**
  * Loads a message for pinning and checks who may pin there: in group channels `message.pin`
@@ -132,7 +127,8 @@ export function registerPinRoutes(ctx: RouteContext, deps: MessageRoutesDeps): v
     {
       method: 'GET',
       url: '/api/channels/:channelId/pins',
-      summary: 'A channel’s pinned messages (message.read), most recently pinned first',
+      summary:
+        'A channel’s pinned messages (message.read), most recently pinned first, each with who pinned it and when',
       tags,
       auth: true,
       params: ChannelParams,
@@ -142,7 +138,14 @@ export function registerPinRoutes(ctx: RouteContext, deps: MessageRoutesDeps): v
     async ({ actor, params }) => {
       await deps.permissions.require(actor, 'message.read', params.channelId);
       const rows = await pinnedMessages(deps.db, params.channelId, deps.now());
-      return { messages: await withReactions(deps.db, rows) };
+      const messages = await withReactions(deps.db, rows);
+      return {
+        messages: messages.map((message, i) => ({
+          ...message,
+          pinned_by: rows[i]!.pinned_by,
+          pinned_at: Number(rows[i]!.pinned_at),
+        })),
+      };
     },
   );
 }

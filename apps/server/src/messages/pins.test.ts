@@ -1,4 +1,4 @@
-import { MESSAGE_LIMITS, Message } from '@chatalot/protocol';
+import { MESSAGE_LIMITS, Message, PinnedMessageList } from '@chatalot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outcome, recordEvents } from '../groups/test-helpers.js';
 import { topics } from '../spaces/events.js';
@@ -7,7 +7,6 @@ import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { DIALECTS } from '../test-support/test-db.js';
 import type { TestUser } from '../test-support/users.js';
 import { messaging } from './test-helpers.js';
-import { PinnedMessageList } from './pin-routes.js';
 
 describe.each(DIALECTS)('pins on %s', (dialect) => {
   let t: TestApp;
@@ -43,7 +42,8 @@ describe.each(DIALECTS)('pins on %s', (dialect) => {
     // Pinning again changes nothing and says nothing.
     expect((await pin(users.admin, id)).statusCode).toBe(204);
     const [pinned] = await pins(users.groupMember, channel);
-    expect(pinned).toMatchObject({ id, pinned: true });
+    // The list says who pinned it and when, for those who did not see it happen.
+    expect(pinned).toMatchObject({ id, pinned: true, pinned_by: users.moderator.id, pinned_at: expect.any(Number) });
     const one = Message.parse((await m.call(users.groupMember, 'GET', `/api/messages/${id}`)).json());
     expect(one.pinned).toBe(true);
 
@@ -59,6 +59,7 @@ describe.each(DIALECTS)('pins on %s', (dialect) => {
     expect((await pin(users.groupMember, id, 'DELETE')).statusCode).toBe(204);
     expect(await pins(users.groupMember, channel)).toEqual([]);
     expect((await pin(users.groupMember, id)).statusCode).toBe(204);
+    expect((await pins(users.moderator, channel))[0]!.pinned_by).toBe(users.groupMember.id);
     // Instance admins act in every community.
     expect((await pin(users.instanceAdmin, local.b.privateMessage)).statusCode).toBe(204);
     expect(outcome(await pin(users.groupMember, local.b.privateMessage))).toEqual([404, 'not_found']);
@@ -81,7 +82,9 @@ describe.each(DIALECTS)('pins on %s', (dialect) => {
       expect(outcome(await m.call(user, 'GET', `/api/channels/${world.dm}/pins`))).toEqual([404, 'not_found']);
     }
     expect((await pin(world.users.groupMember, id)).statusCode).toBe(204);
-    expect((await pins(world.users.member, world.dm)).map((msg) => msg.id)).toEqual([id]);
+    expect((await pins(world.users.member, world.dm)).map((msg) => [msg.id, msg.pinned_by])).toEqual([
+      [id, world.users.groupMember.id],
+    ]);
     expect((await pin(world.users.member, id, 'DELETE')).statusCode).toBe(204);
     expect(await pins(world.users.groupMember, world.dm)).toEqual([]);
   });

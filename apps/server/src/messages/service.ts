@@ -10,6 +10,7 @@ import { atLeast } from '../permissions/roles.js';
 import type { SpaceEvents } from '../spaces/events.js';
 import { topics } from '../spaces/events.js';
 import { GroupCommit, NonceInFlight } from './group-commit.js';
+import { sharesReadReceipts } from './receipts.js';
 import { findByNonce, findMessage, type MessageRow, toMessage, withReactions } from './repo.js';
 
 export interface MessageServiceDeps {
@@ -360,10 +361,6 @@ export class MessageService {
       .select('preferences')
       .where('id', '=', userId)
       .executeTakeFirst();
-    try {
-      return (JSON.parse(row?.preferences ?? '{}') as { read_receipts?: unknown }).read_receipts !== false;
-    } catch {
-      return true;
-    }
+    return sharesReadReceipts(row?.preferences);
   }
 }

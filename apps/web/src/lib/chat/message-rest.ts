@@ -1,13 +1,11 @@
 /**
  * The message routes the chat view reads besides history (apps/server/src/messages/*routes.ts):
- * one message, a thread's replies, a channel's pins, pinning, and a message's edit history.
- * Every body is ciphertext: the caller decrypts through the E2E session.
+ * one message, a thread's replies, a channel's pins, pinning, a message's edit history and how
+ * far others have read. Every body is ciphertext: the caller decrypts through the E2E session.
  */
-import { Message, MessagePage, MessageVersions } from '@chatalot/protocol';
+import { Message, MessagePage, MessageVersions, type PinnedMessage, type ReadPosition } from '@chatalot/protocol';
 import { session } from '$lib/session.svelte';
 
-/** `{ messages }`: the pins list has no `has_more`. */
-const PinnedMessageList = MessagePage.pick({ messages: true });
 const id = (value: string) => encodeURIComponent(value);
 
 export function getMessage(messageId: string): Promise<Message> {
@@ -20,9 +18,9 @@ export function threadPage(rootId: string, after?: number) {
   return session.client.authed(`/api/messages/${id(rootId)}/thread${query}`, { response: MessagePage });
 }
 
-/** A channel's pinned messages, most recently pinned first. */
-export async function listPins(channelId: string): Promise<Message[]> {
-  return (await session.client.authed(`/api/channels/${id(channelId)}/pins`, { response: PinnedMessageList })).messages;
+/** A channel's pinned messages, most recently pinned first, each with who pinned it and when. */
+export function listPins(channelId: string): Promise<PinnedMessage[]> {
+  return session.client.messages.pins(channelId);
 }
 
 export async function setPinned(messageId: string, pinned: boolean): Promise<void> {
@@ -33,4 +31,12 @@ export async function setPinned(messageId: string, pinned: boolean): Promise<voi
 export async function listVersions(messageId: string) {
   return (await session.client.authed(`/api/messages/${id(messageId)}/versions`, { response: MessageVersions }))
     .versions;
+}
+
+/**
+ * How far the channel's members who share read receipts have read (for DMs and channels of at
+ * most `MESSAGE_LIMITS.receiptsMaxMembers` members; none for larger ones).
+ */
+export function readPositions(channelId: string): Promise<ReadPosition[]> {
+  return session.client.messages.readPositions(channelId);
 }

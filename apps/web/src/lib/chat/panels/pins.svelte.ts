@@ -1,30 +1,21 @@
 /**
  * A channel's pinned messages (`GET /api/channels/:id/pins`), decrypted, most recently pinned
- * first, read again when a `message.pinned` / `message.unpinned` event says the list changed.
- * The list does not say who pinned; the events do, so that is known for pins made since the app
- * started (`pinners`).
+ * first, each with who pinned it and when; read again when a `message.pinned` /
+ * `message.unpinned` event says the list changed.
  */
 import { ApiError } from '@chatalot/client';
-import { MESSAGE_LIMITS } from '@chatalot/protocol';
-import { SvelteMap } from 'svelte/reactivity';
+import { MESSAGE_LIMITS, type PinnedMessage } from '@chatalot/protocol';
 import { describeError } from '$lib/errors';
 import { realtime } from '$lib/realtime.svelte';
 import type { ChatEntry } from '../conversation.svelte';
 import { e2e } from '../e2e-session.svelte';
 import { listPins, setPinned } from '../message-rest';
 
-/** Message id → who pinned it, from the `message.pinned` events heard since the app started. */
-export const pinners = new SvelteMap<string, string>();
-
-realtime.on('event', (event) => {
-  if (typeof event.message_id !== 'string') return;
-  if (event.type === 'message.pinned' && typeof event.pinned_by === 'string')
-    pinners.set(event.message_id, event.pinned_by);
-  else if (event.type === 'message.unpinned') pinners.delete(event.message_id);
-});
+/** A pin as the panel shows it: the message decrypted, with who pinned it and when. */
+export type PinnedEntry = ChatEntry & { message: PinnedMessage };
 
 export class Pins {
-  entries = $state.raw<ChatEntry[]>([]);
+  entries = $state.raw<PinnedEntry[]>([]);
   loading = $state(true);
   error = $state<string | null>(null);
   private closed = false;
@@ -54,7 +45,7 @@ export class Pins {
     this.error = null;
     try {
       const messages = await listPins(this.channelId);
-      const entries: ChatEntry[] = [];
+      const entries: PinnedEntry[] = [];
       for (const message of messages) entries.push({ message, result: await e2e.decrypt(message) });
       if (this.closed || generation !== this.generation) return;
       this.entries = entries;
