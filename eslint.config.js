@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/', 'apps/web/build/', 'apps/web/.svelte-kit/', 'bench/results/', 'test-results/', 'data/', '**/dist/'],
+    ignores: [
+      '**/node_modules/',
+      'apps/web/build/',
+      'apps/web/.svelte-kit/',
+      'bench/results/',
+      'test-results/',
+      'data/',
+      '**/dist/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

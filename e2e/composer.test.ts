@@ -12,8 +12,8 @@ import { closeStage, openStage } from './stage.js';
 /**
  * The composer, with two people against a real server (the real entry point, SQLite): Ada
  * creates a community and Grace joins it. In #general Ada completes an emoji shortcode from the
- * popup and types another in full, mentions Grace from the `@` popup, sends /shrug and /me from
- * the command popup, makes a selection bold with Ctrl+B and a spoiler with the toolbar, picks
+ * popup and types another in full, mentions Grace from the `@` popup, sends /shrug and /me (read as
+ * "* Ada Lovelace waves…") from the command popup, makes a selection bold with Ctrl+B and a spoiler with the toolbar, picks
  * an emoji from the picker, and edits her last message with ↑. Grace reads each message as it was meant. The popups are
  * photographed at desktop and phone size, and at phone size they must fit on the screen.
  */
@@ -174,7 +174,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the composer', () => {
     await expect.poll(() => box(ada).inputValue(), POLL).toBe('/me ');
     await typeSlowly(ada, 'waves at Grace');
     await sendNow(ada);
-    await expectLastHtml(grace, '<em>waves at Grace</em>');
+    // An action: "* Ada Lovelace waves at Grace", in italics, for both of them.
+    for (const page of [grace, ada]) {
+      await expect.poll(() => lastMessage(page).textContent(), POLL).toBe(`* ${ADA.displayName} waves at Grace`);
+      expect(await lastMessage(page).evaluate((el) => getComputedStyle(el).fontStyle)).toBe('italic');
+    }
   });
 
   it('formats the selection with Ctrl+B and with the toolbar, which stays shown after a reload', async () => {

@@ -5,8 +5,9 @@
  * Loaded over REST when the session starts, then kept current by the gateway: `message.created`
  * moves unread counts, `read` (the user's own cursor, from any device) clears them, `presence`
  * says who is online, and membership and structure events (`member.*`, `group.*`, `channel.*`,
- * `community.*`, `dm.created`) reload the part they concern. After a reconnect everything is
- * reloaded, since events sent while the socket was down are not replayed.
+ * `community.*`, `dm.created`) reload the part they concern. Read states load once the socket is
+ * ready. After a reconnect everything is reloaded, since events sent while the socket was down are
+ * not replayed; a hand-over to a new socket (no gap) reloads nothing.
  */
 import type { PresenceStatus } from '@chatalot/client';
 import { ApiError } from '@chatalot/client';
@@ -105,7 +106,14 @@ class Workspace {
   private active = false;
   private readonly queue = new LoadQueue(3);
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readyCount = 0;
+  /** A `ready` came since start: a later one after a gap is a reconnect. */
+  private connected = false;
+  /**
+   * Whether the socket was down (or not up yet) since the last `ready`, so events may have been
+   * missed. A hand-over to a new socket (realtime.restart, for this browser's device id) keeps
+   * the old one open until the new one is ready: no gap, nothing to reload.
+   */
+  private missedEvents = true;
   /** Messages that arrived while read states were loading, re-applied on top of the answer. */
   private pendingMessages: Message[] | null = null;
 
@@ -119,6 +127,9 @@ class Workspace {
   });
 
   constructor() {
+    realtime.on('state', (state) => {
+      if (state !== 'open') this.missedEvents = true;
+    });
     realtime.on('ready', () => this.onReady());
     realtime.on('message', (message) => this.onMessage(message));
     realtime.on('event', (event) => this.onEvent(event));
@@ -138,9 +149,12 @@ class Workspace {
   start(): void {
     if (this.active) return;
     this.active = true;
+    this.connected = false;
+    this.missedEvents = true;
     void this.loadCommunities();
     void this.loadDms();
-    void this.loadReads();
+    // Read states load at the first `ready` (onReady): loaded before the socket is subscribed,
+    // they would miss the messages sent in between.
   }
 
   stop(): void {
@@ -160,7 +174,7 @@ class Workspace {
     this.presence.clear();
     this.activeChannelId = null;
     this.ownStatus = null;
-    this.readyCount = 0;
+    this.connected = false;
     this.pendingMessages = null;
   }
 
@@ -432,18 +446,19 @@ class Workspace {
   // Gateway events
 
   private onReady(): void {
-    if (!this.active) return;
-    this.readyCount++;
+    if (!this.active || !this.missedEvents) return;
+    this.missedEvents = false;
     // Presence from before this connection is stale: member lists (reloaded below) carry it
     // again, and events keep it current.
     this.presence.clear();
     for (const id of this.members.keys()) void this.loadMembers(id);
     void this.loadReads();
-    if (this.readyCount > 1) {
+    if (this.connected) {
       // Events sent while the socket was down are not replayed: reload what they would have changed.
       void this.loadCommunities();
       void this.loadDms();
     }
+    this.connected = true;
   }
 
   private onMessage(message: Message): void {

@@ -1,11 +1,13 @@
 /**
  * The plaintext inside every message ciphertext (channel and DM alike): UTF-8 JSON
  *
- *   {"v":1, "channel_id":"…", "text":"…", "reply"?:{…}, "attachments"?:[…]}
+ *   {"v":1, "channel_id":"…", "text":"…", "reply"?:{…}, "attachments"?:[…], "action"?:true}
  *
  * `channel_id` binds the content to its channel: a receiver refuses content whose channel is
  * not the one the message arrived in (the server cannot move a DM ciphertext into another
  * conversation with the same devices). Unknown fields are ignored; another `v` is refused.
+ * New optional fields therefore need no new version: `action` came later, and a client that
+ * does not know it shows the text as a plain message.
  */
 import { z } from 'zod';
 import { fromUtf8, utf8 } from './bytes.js';
@@ -34,6 +36,8 @@ export interface MessageContent {
   /** A quote of the message replied to (the server also knows `reply_to`, not its text). */
   reply?: { message_id: string; preview?: string };
   attachments?: Attachment[];
+  /** An action ("/me waves"): shown as "* Name waves". Absent (never false) otherwise. */
+  action?: true;
 }
 
 const Id = z.string().min(1).max(64);
@@ -51,6 +55,7 @@ const ContentSchema = z.object({
   text: z.string(),
   reply: z.object({ message_id: Id, preview: z.string().max(4096).optional() }).optional(),
   attachments: z.array(AttachmentSchema).max(64).optional(),
+  action: z.boolean().optional(),
 });
 
 /** Encodes `content` for `channelId` (only the known fields are kept). */
@@ -58,6 +63,7 @@ export function encodeContent(channelId: string, content: MessageContent): Uint8
   const wire: z.input<typeof ContentSchema> = { v: CONTENT_VERSION, channel_id: channelId, text: content.text };
   if (content.reply) wire.reply = content.reply;
   if (content.attachments) wire.attachments = content.attachments;
+  if (content.action) wire.action = true;
   const parsed = ContentSchema.safeParse(wire);
   if (!parsed.success) throw new E2EError('invalid_format', `message content: ${parsed.error.issues[0]?.message}`);
   return utf8(JSON.stringify(parsed.data));
@@ -83,6 +89,7 @@ export function decodeContent(channelId: string, bytes: Uint8Array): MessageCont
   const out: MessageContent = { text: parsed.data.text };
   if (parsed.data.reply) out.reply = stripUndefined(parsed.data.reply);
   if (parsed.data.attachments) out.attachments = parsed.data.attachments.map(stripUndefined);
+  if (parsed.data.action) out.action = true;
   return out;
 }
 

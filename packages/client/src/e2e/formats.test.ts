@@ -54,6 +54,20 @@ describe('content', () => {
     // Unknown fields are ignored.
     expect(decodeContent('c', enc({ v: 1, channel_id: 'c', text: 'x', future: true }))).toEqual({ text: 'x' });
   });
+
+  it('carries the action flag of "/me", which content without it (or from older clients) lacks', () => {
+    const enc = (o: unknown) => utf8(JSON.stringify(o));
+    const bytes = encodeContent('c', { text: 'waves', action: true });
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual({ v: 1, channel_id: 'c', text: 'waves', action: true });
+    expect(decodeContent('c', bytes)).toEqual({ text: 'waves', action: true });
+    // A plain message says nothing about actions, so it reads the same to an older client.
+    expect(JSON.parse(new TextDecoder().decode(encodeContent('c', { text: 'hi' })))).not.toHaveProperty('action');
+    expect(decodeContent('c', enc({ v: 1, channel_id: 'c', text: 'hi' }))).toEqual({ text: 'hi' });
+    expect(decodeContent('c', enc({ v: 1, channel_id: 'c', text: 'hi', action: false }))).toEqual({ text: 'hi' });
+    expect(code(() => decodeContent('c', enc({ v: 1, channel_id: 'c', text: 'hi', action: 'yes' })))).toBe(
+      'invalid_format',
+    );
+  });
 });
 
 describe('pairwise body', () => {

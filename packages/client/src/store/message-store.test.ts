@@ -186,6 +186,19 @@ describe('MessageStore changes', () => {
     }
   });
 
+  it('keeps whether a message is an action ("/me"), across a reopen', async () => {
+    const kv = new MemoryKeyValueStore();
+    const store = new MessageStore(kv);
+    await store.put(msg('waves at everyone', { action: true }));
+    await store.put(msg('waves the flag'));
+    await store.flush();
+    const page = await new MessageStore(kv).search({ text: 'waves' });
+    expect(page.hits.map((h) => [h.message.text, h.message.action])).toEqual([
+      ['waves the flag', undefined],
+      ['waves at everyone', true],
+    ]);
+  });
+
   it('writes nothing when a page of messages it has already is read again', async () => {
     const memory = new MemoryKeyValueStore();
     let writes = 0;

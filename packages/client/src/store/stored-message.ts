@@ -20,6 +20,8 @@ export interface StoredMessage {
   text: string;
   /** Names of the attached files (a message with files `has_file`). */
   file_names: string[];
+  /** An action ("/me waves"); absent in plain messages and in blocks stored before actions. */
+  action?: true;
 }
 
 /** The store keeps at most this much text of one message (a ciphertext is at most 64 KiB). */
@@ -37,6 +39,7 @@ export const StoredMessageSchema = z.object({
   expires_at: z.number().int().nullable(),
   text: z.string().max(MAX_STORED_TEXT),
   file_names: z.array(z.string().max(1024)).max(MAX_FILES),
+  action: z.literal(true).optional(),
 });
 
 /** The stored form of a message and what decrypting it gave. */
@@ -51,6 +54,7 @@ export function storedMessage(message: Message, content: MessageContent): Stored
     expires_at: message.expires_at,
     text: content.text.slice(0, MAX_STORED_TEXT),
     file_names: (content.attachments ?? []).slice(0, MAX_FILES).map((a) => a.name.slice(0, 1024)),
+    ...(content.action ? { action: true as const } : {}),
   };
 }
 
@@ -65,6 +69,7 @@ export function replaces(next: StoredMessage, current: StoredMessage): boolean {
   return (
     next.text !== current.text ||
     next.expires_at !== current.expires_at ||
+    next.action !== current.action ||
     next.file_names.join('\n') !== current.file_names.join('\n')
   );
 }

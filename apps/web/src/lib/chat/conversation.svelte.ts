@@ -40,6 +40,8 @@ export interface PendingSend {
   nonce: string;
   text: string;
   reply: MessageContent['reply'] | null;
+  /** An action ("/me waves"), sent with the content's `action` flag. */
+  action: boolean;
   /** A reply in the thread of this root message (no quote: it shows in the thread, not the channel). */
   thread: string | null;
   /** Who it mentions (the server counts mentions per reader; the text stays encrypted). */
@@ -412,13 +414,13 @@ export class Conversation {
 
   /**
    * Encrypts and sends a message: a reply (quoting it) when `replyTo` is given, a reply in the
-   * thread of `options.thread` (a root message id) when that is.
+   * thread of `options.thread` (a root message id) when that is; an action with `options.action`.
    */
   send(
     text: string,
     replyTo: ChatEntry | null,
     names: (id: string) => string,
-    options: { thread?: string | null; mentions?: PendingSend['mentions'] } = {},
+    options: { thread?: string | null; mentions?: PendingSend['mentions']; action?: boolean } = {},
   ): Promise<void> {
     const reply =
       replyTo && replyTo.result.status === 'ok'
@@ -430,6 +432,7 @@ export class Conversation {
       nonce: newNonce(),
       text,
       reply,
+      action: options.action ?? false,
       thread: options.thread ?? null,
       mentions: options.mentions ?? null,
       status: 'encrypting',
@@ -463,7 +466,11 @@ export class Conversation {
       if (!input) {
         const client = e2e.client;
         if (!client) throw new Error('Encryption is not ready');
-        const content: MessageContent = { text: pending.text, ...(pending.reply ? { reply: pending.reply } : {}) };
+        const content: MessageContent = {
+          text: pending.text,
+          ...(pending.reply ? { reply: pending.reply } : {}),
+          ...(pending.action ? { action: true } : {}),
+        };
         const replyTo = pending.reply?.message_id ?? pending.thread;
         const mentions = pending.mentions;
         const extras = {
@@ -499,8 +506,13 @@ export class Conversation {
     const client = e2e.client;
     const gateway = realtime.client;
     if (!client || !gateway) throw new ApiError('network_error', 'Not connected', 0);
-    const reply = entry.result.status === 'ok' ? entry.result.content.reply : undefined;
-    const ciphertext = await client.messenger.encryptEdit(entry.message, { text, ...(reply ? { reply } : {}) });
+    const original = entry.result.status === 'ok' ? entry.result.content : undefined;
+    // An edit changes the text only: the quote and the action flag stay.
+    const ciphertext = await client.messenger.encryptEdit(entry.message, {
+      text,
+      ...(original?.reply ? { reply: original.reply } : {}),
+      ...(original?.action ? { action: true } : {}),
+    });
     const updated = await gateway.edit(entry.message.id, ciphertext);
     await this.applyUpdate(updated);
   }

@@ -114,10 +114,18 @@ class E2ESession {
   private readonly retryListeners = new Set<(messages: Message[]) => void>();
   private readonly members = new Map<string, { at: number; value: Promise<MemberCard[]> }>();
   private readonly kinds = new Map<string, ConversationKind>();
+  /**
+   * Whether the socket was down since the last `ready` (events may have been missed). A hand-over
+   * to a socket signed in with this device (realtime.restart) leaves no gap.
+   */
+  private missedEvents = false;
 
   constructor() {
     realtime.on('event', (event) => this.onGatewayEvent(event));
-    realtime.on('ready', () => this.onReconnected());
+    realtime.on('state', (state) => {
+      if (state !== 'open') this.missedEvents = true;
+    });
+    realtime.on('ready', () => this.onReady());
   }
 
   /** The signed-in user this session belongs to. */
@@ -362,11 +370,16 @@ class E2ESession {
     }
   }
 
-  private onReconnected(): void {
+  private onReady(): void {
+    const missed = this.missedEvents;
+    this.missedEvents = false;
     if (!this.client) return;
-    // Events sent while the socket was down are not replayed: drop what they would have changed.
-    this.client.messenger.directory.invalidate();
-    this.members.clear();
+    if (missed) {
+      // Events sent while the socket was down are not replayed: drop what they would have changed.
+      this.client.messenger.directory.invalidate();
+      this.members.clear();
+    }
+    // Device messages wait in the inbox for a socket signed in with this device.
     this.syncInbox();
   }
 
