@@ -8,7 +8,7 @@
 // frames by the index in the nonce; every member, the sender too, gets each one) and `sender`
 // (typing/presence events by the user they are about; the k-th event about a user at a
 // receiver is that user's k-th send; every other member gets each one).
-import { cpuSeconds, runqueueWaitSeconds, selfCpuSeconds, sleep } from './procs.js';
+import { cpuSeconds, cpuSecondsByPid, cpuSecondsSince, runqueueWaitSeconds, selfCpuSeconds, sleep } from './procs.js';
 import type { LadderRoom } from './rooms.js';
 import { percentile, round } from './stats.js';
 import type { FrameSink } from './gateway-socket.js';
@@ -184,7 +184,7 @@ export async function runLadder(target: RunningTarget, options: LadderOptions): 
     const step = deliveries.newStep();
     const aux = await target.auxPids();
     const cpu0 = cpuSeconds(target.pids);
-    const aux0 = cpuSeconds(aux);
+    const aux0 = cpuSecondsByPid(aux);
     const wait0 = runqueueWaitSeconds(target.pids);
     const gen0 = process.cpuUsage();
     const start = performance.now();
@@ -221,7 +221,7 @@ export async function runLadder(target: RunningTarget, options: LadderOptions): 
     while (deliveries.delivered[step]! < expected && performance.now() < sendEnd + options.drainMs) await sleep(5);
     const end = performance.now();
     const cpu = cpuSeconds(target.pids) - cpu0;
-    const auxCpu = cpuSeconds(aux) - aux0;
+    const auxCpu = cpuSecondsSince(aux0);
     const wait = runqueueWaitSeconds(target.pids) - wait0;
     const delivered = deliveries.delivered[step]!;
     const latencies = deliveries.latencies[step]!;

@@ -140,18 +140,36 @@ export async function stopAll(): Promise<void> {
 
 /** User + system CPU seconds of the processes so far (0 for a process that is gone). */
 export function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
+  let total = 0;
+  for (const seconds of cpuSecondsByPid(pids).values()) total += seconds;
+  return total;
+}
+
+/** User + system CPU seconds of each process that is still running. */
+export function cpuSecondsByPid(pids: readonly number[]): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
     } catch {
       // gone
     }
   }
-  return ticks / CLK_TCK;
+  return byPid;
+}
+
+/**
+ * CPU seconds the processes used since `before` (a cpuSecondsByPid reading). Only processes
+ * running at both readings count: a PostgreSQL backend that ended meanwhile would otherwise
+ * subtract its whole life's CPU (its pid reads as gone, i.e. 0, at the end).
+ */
+export function cpuSecondsSince(before: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, now] of cpuSecondsByPid([...before.keys()])) total += now - before.get(pid)!;
+  return total;
 }
 
 /**
