@@ -15,3 +15,4 @@ export * from './gateway.js';
 export * from './keys.js';
 export * from './device-messages.js';
 export * from './provisioning.js';
+export * from './device-name.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisterRequest } from '@chatalot/protocol';
+import { deviceNameFromUserAgent } from '@chatalot/protocol';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { AuditLog, AuditSource } from '../audit/audit-log.js';
@@ -10,7 +11,6 @@ import { AppError, forbidden } from '../errors.js';
 import type { LoginThrottle } from '../rate-limit/index.js';
 import type { UserRow, UsersRepo } from '../users/repo.js';
 import { codesEqual, generateRecoveryCode, hashCode, normalizeCode, RECOVERY_CODE_LENGTH } from './codes.js';
-import { deviceNameFromUserAgent } from './device-name.js';
 import { assertAcceptablePassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import type { SecondFactor } from './second-factor.js';
 import type { IssuedTokens, SessionService } from './sessions.js';

@@ -14,6 +14,14 @@ import { session } from '$lib/session.svelte';
 
 type Listener<K extends keyof GatewayEvents> = (value: GatewayEvents[K]) => void;
 
+/**
+ * What a `ready` means for what listeners hold: the `first` since sign-in; a `reconnect` after the
+ * socket was down (events sent meanwhile are not replayed: reload what they could have changed);
+ * a `handover` to a freshly signed-in socket (`refreshAccess`, `restart`) that took over while
+ * the old one was still open, so nothing was missed.
+ */
+export type ReadyKind = 'first' | 'reconnect' | 'handover';
+
 const EVENTS: (keyof GatewayEvents)[] = ['message', 'event', 'state', 'ready', 'signed-out', 'error'];
 
 class Realtime {
@@ -28,6 +36,11 @@ class Realtime {
   private incoming: { client: GatewayClient; detach: (() => void)[] } | null = null;
   /** Highest seq handed to listeners per channel, so a hand-over between clients never repeats one. */
   private readonly forwarded = new Map<string, number>();
+  private readonly readyListeners = new Set<(kind: ReadyKind) => void>();
+  /** A `ready` came since start. */
+  private everReady = false;
+  /** The current socket was not open at some point since the last `ready`. */
+  private down = true;
 
   /** Subscribes to a gateway event on the current client and every later one. */
   on<K extends keyof GatewayEvents>(event: K, listener: Listener<K>): () => void {
@@ -42,10 +55,18 @@ class Realtime {
     return () => void set.delete(listener as Listener<never>);
   }
 
+  /** Subscribes to every `ready`, told whether events may have been missed before it. */
+  onReady(listener: (kind: ReadyKind) => void): () => void {
+    this.readyListeners.add(listener);
+    return () => void this.readyListeners.delete(listener);
+  }
+
   start(): void {
     if (this.client) return;
     const client = this.create();
     this.client = client;
+    this.everReady = false;
+    this.down = true;
     this.detach = this.attach(client);
     client.connect().catch(() => undefined);
   }
@@ -105,7 +126,10 @@ class Realtime {
       client.on(name, (value) => {
         if (name === 'ready' && this.incoming?.client === client) this.takeOver();
         if (this.client !== client) return;
-        if (name === 'state') this.state = value as GatewayState;
+        if (name === 'state') {
+          this.state = value as GatewayState;
+          if (this.state !== 'open') this.down = true;
+        }
         if (name === 'message') {
           const message = value as GatewayEvents['message'];
           if (message.seq <= (this.forwarded.get(message.channel_id) ?? 0)) return;
@@ -113,8 +137,16 @@ class Realtime {
         }
         if (name === 'signed-out') this.onSignedOut();
         for (const listener of [...(this.listeners.get(name) ?? [])]) (listener as Listener<typeof name>)(value);
+        if (name === 'ready') this.announceReady();
       }),
     );
+  }
+
+  private announceReady(): void {
+    const kind: ReadyKind = !this.everReady ? 'first' : this.down ? 'reconnect' : 'handover';
+    this.everReady = true;
+    this.down = false;
+    for (const listener of [...this.readyListeners]) listener(kind);
   }
 
   private takeOver(): void {

@@ -30,7 +30,7 @@ import {
   type ReadStateT,
 } from '$lib/api/spaces';
 import { describeError } from '$lib/errors';
-import { realtime } from '$lib/realtime.svelte';
+import { realtime, type ReadyKind } from '$lib/realtime.svelte';
 import { session } from '$lib/session.svelte';
 
 export type PublicPresence = 'online' | 'idle' | 'dnd' | 'offline';
@@ -106,14 +106,6 @@ class Workspace {
   private active = false;
   private readonly queue = new LoadQueue(3);
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  /** A `ready` came since start: a later one after a gap is a reconnect. */
-  private connected = false;
-  /**
-   * Whether the socket was down (or not up yet) since the last `ready`, so events may have been
-   * missed. A hand-over to a new socket (realtime.restart, for this browser's device id) keeps
-   * the old one open until the new one is ready: no gap, nothing to reload.
-   */
-  private missedEvents = true;
   /** Messages that arrived while read states were loading, re-applied on top of the answer. */
   private pendingMessages: Message[] | null = null;
 
@@ -127,10 +119,7 @@ class Workspace {
   });
 
   constructor() {
-    realtime.on('state', (state) => {
-      if (state !== 'open') this.missedEvents = true;
-    });
-    realtime.on('ready', () => this.onReady());
+    realtime.onReady((kind) => this.onReady(kind));
     realtime.on('message', (message) => this.onMessage(message));
     realtime.on('event', (event) => this.onEvent(event));
   }
@@ -149,8 +138,6 @@ class Workspace {
   start(): void {
     if (this.active) return;
     this.active = true;
-    this.connected = false;
-    this.missedEvents = true;
     void this.loadCommunities();
     void this.loadDms();
     // Read states load at the first `ready` (onReady): loaded before the socket is subscribed,
@@ -174,7 +161,6 @@ class Workspace {
     this.presence.clear();
     this.activeChannelId = null;
     this.ownStatus = null;
-    this.connected = false;
     this.pendingMessages = null;
   }
 
@@ -445,20 +431,18 @@ class Workspace {
 
   // Gateway events
 
-  private onReady(): void {
-    if (!this.active || !this.missedEvents) return;
-    this.missedEvents = false;
+  private onReady(kind: ReadyKind): void {
+    if (!this.active || kind === 'handover') return;
     // Presence from before this connection is stale: member lists (reloaded below) carry it
     // again, and events keep it current.
     this.presence.clear();
     for (const id of this.members.keys()) void this.loadMembers(id);
     void this.loadReads();
-    if (this.connected) {
+    if (kind === 'reconnect') {
       // Events sent while the socket was down are not replayed: reload what they would have changed.
       void this.loadCommunities();
       void this.loadDms();
     }
-    this.connected = true;
   }
 
   private onMessage(message: Message): void {

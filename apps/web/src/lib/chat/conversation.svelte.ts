@@ -155,7 +155,10 @@ export class Conversation {
         if (message.channel_id === this.id) void this.receive(message);
       }),
       realtime.on('event', (event) => this.onEvent(event)),
-      realtime.on('ready', () => void this.catchUp()),
+      // A hand-over between sockets misses nothing (realtime passes each seq on once).
+      realtime.onReady((kind) => {
+        if (kind !== 'handover') void this.catchUp();
+      }),
       e2e.onRetry((messages) => void this.onRetry(messages)),
     ];
     let ticks = 0;

@@ -38,7 +38,7 @@ import {
 import { ChannelMemberList, Dm, type Message } from '@chatalot/protocol';
 import { untrack } from 'svelte';
 import { SvelteSet } from 'svelte/reactivity';
-import { realtime } from '$lib/realtime.svelte';
+import { realtime, type ReadyKind } from '$lib/realtime.svelte';
 import { localSearch } from '$lib/search/local-search.svelte';
 import { session } from '$lib/session.svelte';
 import { workspace } from '$lib/workspace.svelte';
@@ -114,18 +114,10 @@ class E2ESession {
   private readonly retryListeners = new Set<(messages: Message[]) => void>();
   private readonly members = new Map<string, { at: number; value: Promise<MemberCard[]> }>();
   private readonly kinds = new Map<string, ConversationKind>();
-  /**
-   * Whether the socket was down since the last `ready` (events may have been missed). A hand-over
-   * to a socket signed in with this device (realtime.restart) leaves no gap.
-   */
-  private missedEvents = false;
 
   constructor() {
     realtime.on('event', (event) => this.onGatewayEvent(event));
-    realtime.on('state', (state) => {
-      if (state !== 'open') this.missedEvents = true;
-    });
-    realtime.on('ready', () => this.onReady());
+    realtime.onReady((kind) => this.onReady(kind));
   }
 
   /** The signed-in user this session belongs to. */
@@ -370,11 +362,9 @@ class E2ESession {
     }
   }
 
-  private onReady(): void {
-    const missed = this.missedEvents;
-    this.missedEvents = false;
+  private onReady(kind: ReadyKind): void {
     if (!this.client) return;
-    if (missed) {
+    if (kind !== 'handover') {
       // Events sent while the socket was down are not replayed: drop what they would have changed.
       this.client.messenger.directory.invalidate();
       this.members.clear();

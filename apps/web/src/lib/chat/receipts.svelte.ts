@@ -33,13 +33,8 @@ class Receipts {
       this.mark(channelId, userId, seq);
     });
     // After a dropped connection, read marks made meanwhile were not heard: ask again.
-    let dropped = false;
-    realtime.on('state', (state) => {
-      if (state === 'reconnecting') dropped = true;
-    });
-    realtime.on('ready', () => {
-      if (!dropped) return;
-      dropped = false;
+    realtime.onReady((kind) => {
+      if (kind !== 'reconnect') return;
       this.asked.clear();
       this.connection++;
     });

@@ -15,11 +15,14 @@ const SYSTEMS: [RegExp, string][] = [
   [/Linux/, 'Linux'],
 ];
 
-/** A readable device label from a user agent ("Firefox on Linux"), for the sessions list. */
-export function deviceNameFromUserAgent(userAgent: string | null): string {
-  if (!userAgent) return 'Unknown device';
+/**
+ * A readable device label from a user agent ("Firefox on Linux"): the server's sessions list,
+ * and the name a browser gives itself when it is linked. `fallback` when nothing is recognised.
+ */
+export function deviceNameFromUserAgent(userAgent: string | null, fallback = 'Unknown device'): string {
+  if (!userAgent) return fallback;
   const browser = BROWSERS.find(([re]) => re.test(userAgent))?.[1];
   const system = SYSTEMS.find(([re]) => re.test(userAgent))?.[1];
   if (browser && system) return `${browser} on ${system}`;
-  return browser ?? system ?? 'Unknown device';
+  return browser ?? system ?? fallback;
 }
