@@ -1,6 +1,7 @@
 import type { ChannelReadState as ChannelReadStateSchema } from '@chatalot/protocol';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { z } from 'zod';
+import { PreparedQuery, Variants } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import type { Db, MessageRow } from './repo.js';
 
@@ -32,17 +33,31 @@ export async function historyPage(
   q: { after?: number | undefined; before?: number | undefined; limit: number },
   now: number,
 ): Promise<Page> {
-  let query = db.selectFrom('messages').selectAll().where('channel_id', '=', channelId).where(live(now));
-  if (q.after !== undefined) query = query.where('seq', '>', q.after);
-  if (q.before !== undefined) query = query.where('seq', '<', q.before);
   const ascending = q.after !== undefined;
-  const rows = await query
-    .orderBy('seq', ascending ? 'asc' : 'desc')
-    .limit(q.limit + 1)
-    .execute();
+  const shape = `${ascending ? 'after' : ''}${q.before !== undefined ? 'before' : ''}`;
+  const rows = await HISTORY_PAGES.of(shape).execute(db, {
+    channelId,
+    now,
+    after: q.after ?? 0,
+    before: q.before ?? 0,
+    take: q.limit + 1,
+  });
   const page = rows.slice(0, q.limit);
   return { rows: ascending ? page : page.reverse(), hasMore: rows.length > q.limit };
 }
+
+type PageArgs = { channelId: string; now: number; after: number; before: number; take: number };
+
+/** The history page query for each combination of bounds (`after`, `before`, both, neither: the newest). */
+const HISTORY_PAGES = new Variants(
+  (shape: string) =>
+    new PreparedQuery((db, p: PageArgs) => {
+      let query = db.selectFrom('messages').selectAll().where('channel_id', '=', p.channelId).where(live(p.now));
+      if (shape.includes('after')) query = query.where('seq', '>', p.after);
+      if (shape.includes('before')) query = query.where('seq', '<', p.before);
+      return query.orderBy('seq', shape.includes('after') ? 'asc' : 'desc').limit(p.take);
+    }),
+);
 
 /** Replies in a thread (messages whose thread root is `rootId`), ascending from `after`. */
 export async function threadPage(

@@ -1,5 +1,6 @@
 import type { Message } from '@chatalot/protocol';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { PreparedQuery, Variants } from '../db/prepared.js';
 import type { DB, MessagesTable } from '../db/schema.js';
 
 export type Db = Kysely<DB> | Transaction<DB>;
@@ -29,6 +30,45 @@ export interface NewMessage {
  */
 const INSERT_CHUNK = 16;
 
+/** The columns a new message sets; the rest (edited, deleted, pinned) start empty. */
+const INSERTED_COLUMNS = [
+  'id',
+  'channel_id',
+  'sender_id',
+  'nonce',
+  'ciphertext',
+  'scheme',
+  'distribution_id',
+  'device_id',
+  'reply_to',
+  'thread_root',
+  'forwarded_from',
+  'mentions',
+  'mention_everyone',
+  'created_at',
+  'expires_at',
+  'seq',
+] as const satisfies readonly (keyof MessagesTable)[];
+
+/** INSERT of `count` messages, their values as arguments "row.column" (one compiled query per count). */
+const INSERT_ROWS = new Variants(
+  (count: number) =>
+    new PreparedQuery((db, p: Record<string, unknown>) =>
+      db
+        .insertInto('messages')
+        .values(
+          Array.from(
+            { length: count },
+            (_, k) =>
+              Object.fromEntries(
+                INSERTED_COLUMNS.map((column) => [column, p[`${k}.${column}`]]),
+              ) as Insertable<MessagesTable>,
+          ),
+        ),
+    ),
+  INSERT_CHUNK,
+);
+
 /**
  * Inserts messages, each with its channel's next sequence number, inside the caller's
  * transaction, and returns their seqs (in the order given). Incrementing `channels.last_seq`
@@ -47,30 +87,25 @@ export async function insertMessages(trx: Transaction<DB>, messages: readonly Ne
   // Channel rows are locked in id order, so two processes' batches never wait on each other in a cycle.
   for (const channelId of [...byChannel.keys()].sort()) {
     const indexes = byChannel.get(channelId)!;
-    const { last_seq: last } = await trx
-      .updateTable('channels')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', indexes.length) }))
-      .where('id', '=', channelId)
-      .returning('last_seq')
-      .executeTakeFirstOrThrow();
+    const taken = await TAKE_SEQS.first(trx, { channelId, count: indexes.length });
+    if (!taken) throw new Error(`channel ${channelId} is gone`);
+    const last = taken.last_seq;
     const first = Number(last) - indexes.length + 1;
     indexes.forEach((index, k) => (seqs[index] = first + k));
   }
-  const rows = messages.map((m, i) => ({
-    ...m,
-    seq: seqs[i]!,
-    mentions: JSON.stringify(m.mentions),
-    mention_everyone: m.mention_everyone ? 1 : 0,
-    edited_at: null,
-    deleted_at: null,
-    pinned_at: null,
-    pinned_by: null,
-  }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('messages')
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .execute();
+  for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
+    const chunk = messages.slice(i, i + INSERT_CHUNK);
+    const args: Record<string, unknown> = {};
+    chunk.forEach((m, k) => {
+      const row = {
+        ...m,
+        seq: seqs[i + k]!,
+        mentions: JSON.stringify(m.mentions),
+        mention_everyone: m.mention_everyone ? 1 : 0,
+      };
+      for (const column of INSERTED_COLUMNS) args[`${k}.${column}`] = row[column];
+    });
+    await INSERT_ROWS.of(chunk.length).execute(trx, args);
   }
   return seqs;
 }
@@ -81,13 +116,21 @@ export async function insertMessage(trx: Transaction<DB>, m: NewMessage): Promis
   return seq!;
 }
 
+/** Advances a channel's last seq by `count` and returns the new value (the caller's transaction holds the lock). */
+const TAKE_SEQS = new PreparedQuery((db, p: { channelId: string; count: number }) =>
+  db
+    .updateTable('channels')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', p.count) }))
+    .where('id', '=', p.channelId)
+    .returning('last_seq'),
+);
+
+const BY_NONCE = new PreparedQuery((db, p: { senderId: string; nonce: string }) =>
+  db.selectFrom('messages').selectAll().where('sender_id', '=', p.senderId).where('nonce', '=', p.nonce),
+);
+
 export function findByNonce(db: Db, senderId: string, nonce: string): Promise<MessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .selectAll()
-    .where('sender_id', '=', senderId)
-    .where('nonce', '=', nonce)
-    .executeTakeFirst();
+  return BY_NONCE.first(db, { senderId, nonce });
 }
 
 export function findMessage(db: Db, id: string): Promise<MessageRow | undefined> {
@@ -110,17 +153,31 @@ export function messagesBetween(
     .then((rows) => (range.newest ? rows.reverse() : rows));
 }
 
+/** The reactions of `count` messages, by their ids as arguments "0", "1", … (one compiled query per count). */
+const REACTIONS = new Variants(
+  (count: number) =>
+    new PreparedQuery((db, p: Record<string, string>) =>
+      db
+        .selectFrom('message_reactions')
+        .select(['message_id', 'emoji', 'user_id'])
+        .where(
+          'message_id',
+          'in',
+          Array.from({ length: count }, (_, i) => p[String(i)]!),
+        )
+        .orderBy('created_at')
+        .orderBy('user_id'),
+    ),
+);
+
 /** Each message's reactions, grouped by emoji in the order they were first used. */
 export async function reactionsOf(db: Db, messageIds: readonly string[]): Promise<Map<string, Message['reactions']>> {
   const result = new Map<string, Message['reactions']>();
   if (messageIds.length === 0) return result;
-  const rows = await db
-    .selectFrom('message_reactions')
-    .select(['message_id', 'emoji', 'user_id'])
-    .where('message_id', 'in', messageIds)
-    .orderBy('created_at')
-    .orderBy('user_id')
-    .execute();
+  const rows = await REACTIONS.of(messageIds.length).execute(
+    db,
+    Object.fromEntries(messageIds.map((id, i) => [String(i), id])),
+  );
   for (const row of rows) {
     const list = result.get(row.message_id) ?? [];
     let entry = list.find((r) => r.emoji === row.emoji);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Actor } from '../auth/authenticate.js';
 import type { CommunityRole, DB } from '../db/schema.js';
+import { PreparedQuery } from '../db/prepared.js';
 import { forbidden, notFound } from '../errors.js';
 import { type PlaceRole, atLeast, highest, policyRole, rank } from './roles.js';
 import { type Action, type PlaceKind, RULES } from './rules.js';
@@ -193,50 +194,9 @@ export class Permissions {
     return facts;
   }
 
-  /**
-   * A channel's facts in one query (every message operation asks about a channel, so this is
-   * the hot path): the channel, its group and community, and the actor's DM membership, group
-   * role, community role and ban, each by a left join on the actor's id.
-   */
+  /** A channel's facts (see CHANNEL_FACTS). */
   private async channelFacts(actor: Actor, id: string, facts: PlaceFacts): Promise<PlaceFacts> {
-    const row = await this.db
-      .selectFrom('channels as c')
-      .leftJoin('channel_members as dm', (j) =>
-        j.onRef('dm.channel_id', '=', 'c.id').on('dm.user_id', '=', actor.userId),
-      )
-      .leftJoin('groups as g', 'g.id', 'c.group_id')
-      .leftJoin('group_members as gm', (j) => j.onRef('gm.group_id', '=', 'g.id').on('gm.user_id', '=', actor.userId))
-      .leftJoin('communities as co', 'co.id', 'g.community_id')
-      .leftJoin('community_members as m', (j) =>
-        j.onRef('m.community_id', '=', 'co.id').on('m.user_id', '=', actor.userId),
-      )
-      .leftJoin('community_bans as b', (j) =>
-        j.onRef('b.community_id', '=', 'co.id').on('b.user_id', '=', actor.userId),
-      )
-      .select([
-        'c.id',
-        'c.kind',
-        'c.group_id',
-        'c.read_only',
-        'c.archived_at',
-        'c.slow_mode_secs',
-        'c.message_ttl_secs',
-        'dm.user_id as dm_member',
-        'g.id as g_id',
-        'g.community_id as g_community_id',
-        'g.visibility as g_visibility',
-        'g.personal_owner_id as g_personal_owner_id',
-        'g.members_can_invite as g_members_can_invite',
-        'gm.role as group_role',
-        'co.id as co_id',
-        'co.owner_id as co_owner_id',
-        'co.who_can_create_groups as co_who_can_create_groups',
-        'co.who_can_create_invites as co_who_can_create_invites',
-        'm.role as community_role',
-        'b.user_id as banned_user',
-      ])
-      .where('c.id', '=', id)
-      .executeTakeFirst();
+    const row = await CHANNEL_FACTS.first(this.db, { userId: actor.userId, channelId: id });
     if (!row) throw notFound('No such channel');
     facts.channel = {
       id: row.id,
@@ -276,6 +236,45 @@ export class Permissions {
     return (await query.executeTakeFirst()) !== undefined;
   }
 }
+
+/**
+ * A channel's facts in one query (every message operation asks about a channel, so this is
+ * the hot path): the channel, its group and community, and the actor's DM membership, group
+ * role, community role and ban, each by a left join on the actor's id.
+ */
+const CHANNEL_FACTS = new PreparedQuery((db, p: { userId: string; channelId: string }) =>
+  db
+    .selectFrom('channels as c')
+    .leftJoin('channel_members as dm', (j) => j.onRef('dm.channel_id', '=', 'c.id').on('dm.user_id', '=', p.userId))
+    .leftJoin('groups as g', 'g.id', 'c.group_id')
+    .leftJoin('group_members as gm', (j) => j.onRef('gm.group_id', '=', 'g.id').on('gm.user_id', '=', p.userId))
+    .leftJoin('communities as co', 'co.id', 'g.community_id')
+    .leftJoin('community_members as m', (j) => j.onRef('m.community_id', '=', 'co.id').on('m.user_id', '=', p.userId))
+    .leftJoin('community_bans as b', (j) => j.onRef('b.community_id', '=', 'co.id').on('b.user_id', '=', p.userId))
+    .select([
+      'c.id',
+      'c.kind',
+      'c.group_id',
+      'c.read_only',
+      'c.archived_at',
+      'c.slow_mode_secs',
+      'c.message_ttl_secs',
+      'dm.user_id as dm_member',
+      'g.id as g_id',
+      'g.community_id as g_community_id',
+      'g.visibility as g_visibility',
+      'g.personal_owner_id as g_personal_owner_id',
+      'g.members_can_invite as g_members_can_invite',
+      'gm.role as group_role',
+      'co.id as co_id',
+      'co.owner_id as co_owner_id',
+      'co.who_can_create_groups as co_who_can_create_groups',
+      'co.who_can_create_invites as co_who_can_create_invites',
+      'm.role as community_role',
+      'b.user_id as banned_user',
+    ])
+    .where('c.id', '=', p.channelId),
+);
 
 function article(role: PlaceRole): string {
   return role === 'admin' || role === 'owner' ? `an ${role}` : `a ${role}`;
