@@ -17,15 +17,25 @@ export interface TargetResult extends ScenarioOutcomes {
   fanout?: FanoutResult[];
 }
 
-export interface Ratios {
-  /** Per target, per members: best sustained rate ÷ ws-floor's. */
+/** The real chat servers Chatalot is compared with besides the floor (bench/targets/xmpp.ts). */
+export const REFERENCES = ['ejabberd', 'prosody'];
+
+/** One target's fan-out and idle figures ÷ another's (the base). */
+export interface BaseRatios {
+  /** Per target, per members: best sustained rate ÷ the base's. */
   fanoutRate: Record<string, Record<string, number | null>>;
-  /** Per target, per members: server CPU per delivery ÷ ws-floor's at the same rate. */
+  /** Per target, per members: server CPU per delivery ÷ the base's at the same rate. */
   fanoutCpu: Record<string, Record<string, number | null>>;
-  /** Per target, per socket count: RSS per connection ÷ ws-floor's. */
+  /** Per target, per socket count: RSS per connection ÷ the base's. */
   idleMemory: Record<string, Record<string, number | null>>;
+}
+
+/** Ratios to ws-floor, plus the same fan-out and idle ratios to each reference server that ran. */
+export interface Ratios extends BaseRatios {
   /** channels, dm, typing, presence: per target, best rate and CPU per delivery ÷ ws-floor's. */
   ladders: LadderRatios;
+  /** Per reference server (ejabberd, prosody): every other target's figures ÷ its own. */
+  references: Record<string, BaseRatios>;
 }
 
 export interface Report {
@@ -48,26 +58,35 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) =>
 const fmt = (n: number | null | undefined, digits = 1) => (n == null ? '–' : n.toFixed(digits));
 
 export function computeRatios(targets: TargetResult[]): Ratios {
-  const floor = targets.find((t) => t.name === FLOOR);
-  const out: Ratios = { fanoutRate: {}, fanoutCpu: {}, idleMemory: {}, ladders: ladderRatios(targets, FLOOR) };
+  const references: Record<string, BaseRatios> = {};
+  for (const name of REFERENCES) {
+    if (targets.some((t) => t.name === name && !t.skipped)) references[name] = ratiosTo(targets, name);
+  }
+  return { ...ratiosTo(targets, FLOOR), ladders: ladderRatios(targets, FLOOR), references };
+}
+
+/** Every other target's fan-out and idle figures ÷ those of the target named `baseName` (none when it did not run). */
+function ratiosTo(targets: TargetResult[], baseName: string): BaseRatios {
+  const base = targets.find((t) => t.name === baseName);
+  const out: BaseRatios = { fanoutRate: {}, fanoutCpu: {}, idleMemory: {} };
   for (const t of targets) {
-    if (t.name === FLOOR || !floor) continue;
+    if (t.name === baseName || !base) continue;
     out.fanoutRate[t.name] = {};
     out.fanoutCpu[t.name] = {};
     out.idleMemory[t.name] = {};
     for (const f of t.fanout ?? []) {
-      const ff = floor.fanout?.find((x) => x.members === f.members);
-      out.fanoutRate[t.name]![f.members] = ratio(f.best?.rate, ff?.best?.rate);
+      const bf = base.fanout?.find((x) => x.members === f.members);
+      out.fanoutRate[t.name]![f.members] = ratio(f.best?.rate, bf?.best?.rate);
       // CPU per delivery is compared at the same rate (the cost per delivery falls as batches grow).
-      const same = f.best && ff?.steps.find((s) => s.rate === f.best!.rate && !s.discarded);
+      const same = f.best && bf?.steps.find((s) => s.rate === f.best!.rate && !s.discarded);
       out.fanoutCpu[t.name]![f.members] = ratio(
         f.best?.serverCpuUsPerDelivery,
-        same ? same.serverCpuUsPerDelivery : ff?.best?.serverCpuUsPerDelivery,
+        same ? same.serverCpuUsPerDelivery : bf?.best?.serverCpuUsPerDelivery,
       );
     }
     for (const level of t.idle ?? []) {
-      const fl = floor.idle?.find((x) => x.sockets === level.sockets);
-      out.idleMemory[t.name]![level.sockets] = ratio(level.kibPerConnection, fl?.kibPerConnection);
+      const bl = base.idle?.find((x) => x.sockets === level.sockets);
+      out.idleMemory[t.name]![level.sockets] = ratio(level.kibPerConnection, bl?.kibPerConnection);
     }
   }
   return out;
@@ -118,16 +137,25 @@ export function markdown(report: Report): string {
   }
   if (report.http) lines.push(...httpTable(report.http), '');
 
-  const chatalots = ran.filter((t) => t.name !== FLOOR && (t.fanout || t.idle));
-  if (floor && chatalots.length > 0) {
+  // The goals are Chatalot's: the floor and the reference servers are what it is measured against.
+  const chatalots = ran.filter((t) => t.name !== FLOOR && !REFERENCES.includes(t.name) && (t.fanout || t.idle));
+  /** Reference servers that ran, with their ratios (columns after the floor's in the tables below). */
+  const refs = Object.entries(ratios.references ?? {}).map(([name, r]) => ({ name, r }));
+  const ejabberd = ratios.references?.ejabberd;
+  if ((floor || ejabberd) && chatalots.length > 0) {
     const biggestIdle = (t: TargetResult) => t.idle?.at(-1)?.sockets;
     lines.push(
-      '### Goals (from the benchmark issue), ratios to ws-floor',
+      `### Goals (from the benchmark issue), ratios to ws-floor${ejabberd ? ' and ejabberd' : ''}`,
       '',
       `| check | goal | ${chatalots.map((t) => t.name).join(' | ')} |`,
       `|---|---|${chatalots.map(() => '---|').join('')}`,
       `| fan-out 50: highest sustained rate ÷ ws-floor | ≥ 0.5 | ${chatalots.map((t) => check(ratios.fanoutRate[t.name]?.[50], (v) => v >= 0.5)).join(' | ')} |`,
       `| fan-out 50: server CPU per delivery ÷ ws-floor | ≤ 2 | ${chatalots.map((t) => check(ratios.fanoutCpu[t.name]?.[50], (v) => v <= 2)).join(' | ')} |`,
+      ...(ejabberd
+        ? [
+            `| fan-out 50: highest sustained rate ÷ ejabberd | ≥ 1 | ${chatalots.map((t) => check(ejabberd.fanoutRate[t.name]?.[50], (v) => v >= 1)).join(' | ')} |`,
+          ]
+        : []),
       `| idle: RSS per authenticated connection ÷ ws-floor (largest level) | ≤ 1.5 | ${chatalots
         .map((t) => {
           const n = biggestIdle(t);
@@ -145,12 +173,13 @@ export function markdown(report: Report): string {
         .join(' | ')} |`,
       '',
     );
-    const floorCeiling = floor.fanout?.some((f) => f.atCeiling);
-    if (floorCeiling) {
-      lines.push(
-        '_ws-floor sustained the ceiling (members × 10 msg/s, the per-socket allowance): its real limit is higher, so rate ratios against it are upper bounds._',
-        '',
-      );
+    for (const base of [floor, ran.find((t) => t.name === 'ejabberd')]) {
+      if (base?.fanout?.some((f) => f.atCeiling)) {
+        lines.push(
+          `_${base.name} sustained the ceiling (members × 10 msg/s, the per-socket allowance): its real limit is higher, so rate ratios against it are upper bounds._`,
+          '',
+        );
+      }
     }
   }
 
@@ -158,8 +187,8 @@ export function markdown(report: Report): string {
     lines.push(
       '### idle: authenticated sockets held',
       '',
-      '| target | sockets | held | connects/s | server CPU ms / connect | RSS before → after MiB | KiB / connection | since previous level | ÷ ws-floor |',
-      '|---|---|---|---|---|---|---|---|---|',
+      `| target | sockets | held | connects/s | server CPU ms / connect | RSS before → after MiB | KiB / connection | since previous level | ÷ ws-floor |${refs.map((x) => ` ÷ ${x.name} |`).join('')}`,
+      `|---|---|---|---|---|---|---|---|---|${refs.map(() => '---|').join('')}`,
     );
     for (const t of ran) {
       for (const l of t.idle ?? []) {
@@ -167,7 +196,8 @@ export function markdown(report: Report): string {
           `| ${t.name} | ${l.sockets} | ${l.held}${l.failed ? ` (${l.failed} failed)` : ''} | ${fmt(l.connectsPerSec, 0)} | ` +
             `${fmt(l.serverCpuMsPerConnection, 2)} | ${fmt(l.rssBaseMiB)} → ${fmt(l.rssMiB)} | ${fmt(l.kibPerConnection)} | ` +
             `${fmt(l.marginalKibPerConnection)} | ` +
-            `${t.name === FLOOR ? '1' : fmt(ratios.idleMemory[t.name]?.[l.sockets], 2)} |`,
+            `${t.name === FLOOR ? '1' : fmt(ratios.idleMemory[t.name]?.[l.sockets], 2)} |` +
+            refs.map((x) => ` ${t.name === x.name ? '1' : fmt(x.r.idleMemory[t.name]?.[l.sockets], 2)} |`).join(''),
         );
       }
     }
@@ -178,8 +208,9 @@ export function markdown(report: Report): string {
     lines.push(
       '### fan-out: one channel, highest sustained rate (p99 ≤ 100 ms, ≥ 99.9% delivered)',
       '',
-      '| target | members | msg/s | deliveries/s | p50 / p99 ms | ack p50 / p99 ms | server CPU µs / delivery | + PostgreSQL µs / delivery | generator CPU | stopped at next step because | rate ÷ floor | CPU ÷ floor |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| target | members | msg/s | deliveries/s | p50 / p99 ms | ack p50 / p99 ms | server CPU µs / delivery | + PostgreSQL µs / delivery | generator CPU | stopped at next step because | rate ÷ floor | CPU ÷ floor |' +
+        refs.map((x) => ` rate ÷ ${x.name} | CPU ÷ ${x.name} |`).join(''),
+      `|---|---|---|---|---|---|---|---|---|---|---|---|${refs.map(() => '---|---|').join('')}`,
     );
     for (const t of ran) {
       for (const f of t.fanout ?? []) {
@@ -189,7 +220,14 @@ export function markdown(report: Report): string {
             `${fmt(b?.p50Ms, 1)} / ${fmt(b?.p99Ms, 1)} | ${fmt(b?.ackP50Ms, 1)} / ${fmt(b?.ackP99Ms, 1)} | ` +
             `${fmt(b?.serverCpuUsPerDelivery, 2)} | ${fmt(b?.auxCpuUsPerDelivery, 2)} | ${b ? `${b.generatorCpuPct}%` : '–'} | ` +
             `${f.atCeiling ? '–' : f.stop} | ${t.name === FLOOR ? '1' : fmt(ratios.fanoutRate[t.name]?.[f.members], 2)} | ` +
-            `${t.name === FLOOR ? '1' : fmt(ratios.fanoutCpu[t.name]?.[f.members], 2)} |`,
+            `${t.name === FLOOR ? '1' : fmt(ratios.fanoutCpu[t.name]?.[f.members], 2)} |` +
+            refs
+              .map((x) =>
+                t.name === x.name
+                  ? ' 1 | 1 |'
+                  : ` ${fmt(x.r.fanoutRate[t.name]?.[f.members], 2)} | ${fmt(x.r.fanoutCpu[t.name]?.[f.members], 2)} |`,
+              )
+              .join(''),
         );
       }
     }

@@ -1,6 +1,6 @@
 // npm run bench [-- --quick] [--scenarios=http,idle,fanout,channels,dm,presence,history,login]
 //                [--targets=ws-floor,chatalot,…]
-//                [--members=50,500] [--sockets=1000,5000] [--cpu-prof=DIR] [--note=TEXT]
+//                [--members=50,500] [--sockets=1000,5000] [--cpu-prof=DIR] [--note=TEXT] [--install-peers]
 //
 // Measures Chatalot against the bare runtime on this machine, in one run, and writes a Markdown
 // table and JSON under bench/results/. Ratios, not absolute numbers, are what compare across
@@ -16,12 +16,15 @@
 // sign-ins through the route against raw verifies); the last two need a Chatalot target and
 // read n/a for the others. Targets sit behind
 // bench/targets/target.ts: ws-floor, chatalot (SQLite), chatalot-pg, chatalot-2proc, and the
-// XMPP reference servers when installed.
+// XMPP reference servers ejabberd and Prosody when installed (`--install-peers` installs them
+// with apt-get first and disables the system services the packages bring).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { PINNING, pinSelf, ROOT, stopAll } from './lib/procs.js';
+import { installPeers } from './lib/xmpp-install.js';
+import { stopXmppProcesses } from './lib/xmpp-process.js';
 import type { NoFigures, ScenarioOutcomes } from './lib/report-scenarios.js';
 import { computeRatios, markdown, type Report, type TargetResult } from './report.js';
 import { runChannels } from './scenarios/channels.js';
@@ -233,6 +236,8 @@ async function scenario<K extends keyof ScenarioOutcomes>(
 }
 
 async function main(): Promise<void> {
+  // Before pinning: apt and dpkg should not share the generator's CPU budget.
+  if (args.includes('--install-peers')) await installPeers();
   pinSelf();
   const started = performance.now();
   const deadline = started + PLAN.budgetSeconds * 1000;
@@ -279,11 +284,11 @@ async function main(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void stopAll().finally(() => process.exit(130));
+    void Promise.all([stopAll(), stopXmppProcesses()]).finally(() => process.exit(130));
   });
 }
 try {
   await main();
 } finally {
-  await stopAll();
+  await Promise.all([stopAll(), stopXmppProcesses()]);
 }

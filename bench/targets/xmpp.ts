@@ -1,11 +1,32 @@
-// XMPP servers as reference points (ejabberd, Prosody): not installed on this machine, so
-// these adapters only say why they are skipped. To add one: start the server on 127.0.0.1
-// and a free port with a generated config, create accounts and a MUC room, and implement
-// BenchSocket over an XMPP WebSocket (RFC 7395) client whose message id carries the index.
+// XMPP servers from Debian as reference points (ejabberd, Prosody): each runs as a child process
+// on 127.0.0.1 and a free port with a generated config in a scratch folder, pinned like the other
+// targets, and is skipped with a note when not installed (`npm run bench -- --install-peers`
+// installs both). Accounts are anonymous (SASL ANONYMOUS: nothing to create up front); an
+// account's "token" lists the MUC rooms its socket joins. A room is a MUC room, created by its
+// first joiner; a DM is a MUC room of two (a 1:1 `chat` message is not reflected to its
+// sender, and the ladder counts the sender's own copy); typing is a XEP-0085 chat state and
+// presence a `show` sent to the rooms (bench/lib/xmpp-socket.ts).
 import { execFileSync } from 'node:child_process';
-import type { Target } from './target.js';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MUC_DOMAIN, XMPP_DOMAIN, ejabberdYml, prosodyCfg } from '../lib/xmpp-config.js';
+import { type NativeProcess, freePort, spawnNative } from '../lib/xmpp-process.js';
+import { type XmppEndpoint, XmppSocket } from '../lib/xmpp-socket.js';
+import type { Account, Room, RunningTarget, StartOptions, Target } from './target.js';
 
-function installed(command: string): boolean {
+/** How one server is found and started. */
+interface XmppServer {
+  name: string;
+  description: string;
+  /** Null when it can run here, otherwise what is missing. */
+  missing(): string | null;
+  launch(dir: string, port: number, cpus: string | undefined): NativeProcess;
+}
+
+const EJABBERDCTL = '/usr/sbin/ejabberdctl';
+
+function onPath(command: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
     return true;
@@ -14,17 +35,116 @@ function installed(command: string): boolean {
   }
 }
 
-function xmppTarget(name: string, command: string): Target {
+/** Where the Debian package keeps ejabberd's Erlang applications (ejabberdctl sets ERL_LIBS to it). */
+function ejabberdLibs(): string | null {
+  try {
+    const libs = /^ERL_LIBS='?([^'\n]+)'?$/m.exec(readFileSync(EJABBERDCTL, 'utf8'))?.[1];
+    return libs && readdirSync(libs).some((d) => d.startsWith('ejabberd-')) ? libs : null;
+  } catch {
+    return null;
+  }
+}
+
+const ejabberdServer: XmppServer = {
+  name: 'ejabberd',
+  description:
+    'ejabberd (Debian package, Erlang), XMPP over plain TCP, one MUC room, anonymous SASL; persists nothing (no ' +
+    'message archive, in-memory rooms), which flatters it',
+  missing: () => (!onPath('erl') || !ejabberdLibs() ? 'ejabberd not installed' : null),
+  // Started the way `ejabberdctl foreground` starts it, minus the Erlang distribution (no epmd,
+  // no node name): the VM runs ejabberd with the generated config and a Mnesia folder of its own.
+  launch(dir, port, cpus) {
+    writeFileSync(path.join(dir, 'ejabberd.yml'), ejabberdYml(port));
+    const args = ['+K', 'true', '+P', '250000', '-noinput', '-mnesia', 'dir', `"${path.join(dir, 'spool')}"`];
+    return spawnNative('ejabberd', 'erl', [...args, '-s', 'ejabberd'], {
+      scratchDir: dir,
+      cpus,
+      env: {
+        ERL_LIBS: ejabberdLibs()!,
+        EJABBERD_CONFIG_PATH: path.join(dir, 'ejabberd.yml'),
+        EJABBERD_LOG_PATH: path.join(dir, 'ejabberd.log'),
+        EJABBERD_PID_PATH: path.join(dir, 'ejabberd.pid'),
+        ERL_CRASH_DUMP_BYTES: '0',
+        ERL_MAX_PORTS: '65536',
+        ERL_MAX_ETS_TABLES: '1400',
+      },
+    });
+  },
+};
+
+const prosodyServer: XmppServer = {
+  name: 'prosody',
+  description:
+    'Prosody (Debian package, Lua, epoll backend), XMPP over plain TCP, one MUC room, anonymous SASL, in-memory ' +
+    'storage; joins cost N² presence',
+  missing: () => (onPath('prosody') ? null : 'prosody not installed'),
+  launch(dir, port, cpus) {
+    mkdirSync(path.join(dir, 'data'));
+    mkdirSync(path.join(dir, 'certs'));
+    writeFileSync(path.join(dir, 'prosody.cfg.lua'), prosodyCfg(port, dir));
+    return spawnNative('prosody', 'prosody', ['--config', path.join(dir, 'prosody.cfg.lua')], {
+      scratchDir: dir,
+      cpus,
+      env: {},
+    });
+  },
+};
+
+function xmppTarget(server: XmppServer): Target {
   return {
-    name,
-    description: `${name} (XMPP, MUC room over WebSocket)`,
-    unavailable: async () =>
-      installed(command)
-        ? `${command} is installed but the ${name} adapter is not written yet (bench/targets/xmpp.ts)`
-        : `${command} not installed: skipped (the adapter interface is ready: bench/targets/target.ts)`,
-    start: () => Promise.reject(new Error(`${name}: no adapter`)),
+    name: server.name,
+    description: server.description,
+    unavailable: async () => {
+      const missing = server.missing();
+      return missing ? `${missing}: skipped (npm run bench -- --install-peers installs it)` : null;
+    },
+    start: (options) => start(server, options),
   };
 }
 
-export const ejabberd = xmppTarget('ejabberd', 'ejabberdctl');
-export const prosody = xmppTarget('prosody', 'prosodyctl');
+async function start(server: XmppServer, options: StartOptions): Promise<RunningTarget> {
+  const dir = mkdtempSync(path.join(tmpdir(), `bench-${server.name}-`));
+  const port = await freePort();
+  let proc: NativeProcess | undefined;
+  // The process removes its scratch folder once stopped; this covers a launch that failed before.
+  const stop = async () => {
+    await proc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    proc = server.launch(dir, port, options.cpus);
+    await proc.waitForPort(port, 120_000);
+    return running(proc, { port, domain: XMPP_DOMAIN, mucDomain: MUC_DOMAIN }, stop);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function running(proc: NativeProcess, endpoint: XmppEndpoint, stop: () => Promise<void>): RunningTarget {
+  let nextAccount = 0;
+  let nextRoom = 1;
+  // Anonymous sign-in: an account is only a unique MUC nickname and the rooms it joins.
+  const accounts = (count: number, rooms: string[]): Account[] =>
+    Array.from({ length: count }, () => ({ id: `u${nextAccount++}`, token: rooms.join(','), process: 0 }));
+  const rooms = (prefix: string, count: number, size: number): Room[] =>
+    Array.from({ length: count }, () => {
+      const id = `${prefix}${nextRoom++}`;
+      return { id, members: accounts(size, [id]) };
+    });
+  const target: RunningTarget = {
+    pids: [proc.pid],
+    room: 'bench',
+    createMembers: async (count) => accounts(count, [target.room]),
+    createLoners: async (count) => accounts(count, []),
+    createRooms: async (count, size) => rooms('room', count, size),
+    createDmPairs: async (count) => rooms('dm', count, 2),
+    connect: (account) => XmppSocket.open(endpoint, account.id, account.token ? account.token.split(',') : []),
+    auxPids: async () => [],
+    stop,
+  };
+  return target;
+}
+
+export const ejabberd = xmppTarget(ejabberdServer);
+export const prosody = xmppTarget(prosodyServer);
