@@ -62,6 +62,14 @@ export class Variants<Key, Args extends Record<string, unknown>, Row> {
   }
 }
 
+/** The SQL texts of compiled prepared queries, by statement name (a bounded set: one per query shape and dialect). */
+const statementNames = new Map<string, string>();
+
+/** The statement name a prepared query's SQL text goes by (PostgreSQL prepares it once per connection), else undefined. */
+export function preparedStatementName(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
 interface Template {
   compiled: CompiledQuery;
   /** Per query parameter: the argument it takes (`name`) or a constant written in the builder. */
@@ -98,5 +106,6 @@ function compileTemplate<Args extends Record<string, unknown>>(
       throw new Error(`prepared query: placeholder ${name} is not a parameter of ${compiled.sql}`);
     }
   }
+  if (!statementNames.has(compiled.sql)) statementNames.set(compiled.sql, `chatalot_${statementNames.size + 1}`);
   return { compiled, slots };
 }
