@@ -3,6 +3,7 @@ import { MESSAGE_LIMITS, type Message, type MessageAck, type SendMessage } from 
 import type { Kysely } from 'kysely';
 import type { Actor } from '../auth/authenticate.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { PreparedQuery } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import type { PlaceFacts, Permissions } from '../permissions/permissions.js';
@@ -303,20 +304,7 @@ export class MessageService {
 
   /** In a DM, a block in either direction between the sender and another member stops sending. */
   private async requireNoBlock(userId: string, channelId: string): Promise<void> {
-    const block = await this.deps.db
-      .selectFrom('channel_members as cm')
-      .innerJoin('user_blocks as b', (join) =>
-        join.on((eb) =>
-          eb.or([
-            eb.and([eb('b.blocker_id', '=', userId), eb('b.blocked_id', '=', eb.ref('cm.user_id'))]),
-            eb.and([eb('b.blocked_id', '=', userId), eb('b.blocker_id', '=', eb.ref('cm.user_id'))]),
-          ]),
-        ),
-      )
-      .select('cm.user_id')
-      .where('cm.channel_id', '=', channelId)
-      .where('cm.user_id', '!=', userId)
-      .executeTakeFirst();
+    const block = await BLOCK_IN_DM.first(this.deps.db, { userId, channelId });
     if (block) throw new AppError('blocked', 'You cannot send messages to this conversation');
   }
 
@@ -364,3 +352,20 @@ export class MessageService {
     return sharesReadReceipts(row?.preferences);
   }
 }
+
+/** Another member of the DM who blocked the sender or whom the sender blocked (every DM send asks). */
+const BLOCK_IN_DM = new PreparedQuery((db, p: { userId: string; channelId: string }) =>
+  db
+    .selectFrom('channel_members as cm')
+    .innerJoin('user_blocks as b', (join) =>
+      join.on((eb) =>
+        eb.or([
+          eb.and([eb('b.blocker_id', '=', p.userId), eb('b.blocked_id', '=', eb.ref('cm.user_id'))]),
+          eb.and([eb('b.blocked_id', '=', p.userId), eb('b.blocker_id', '=', eb.ref('cm.user_id'))]),
+        ]),
+      ),
+    )
+    .select('cm.user_id')
+    .where('cm.channel_id', '=', p.channelId)
+    .where('cm.user_id', '!=', p.userId),
+);
