@@ -57,3 +57,32 @@ describe('SQLite durability settings', () => {
     expect(await t.database.ping()).toBe(false);
   });
 });
+
+describe('partial message indexes', () => {
+  it('serve the thread, expiry and deletion lookups on SQLite while holding only rows that have a value', async () => {
+    const t = await createTestDatabase('sqlite');
+    try {
+      const plan = async (query: string) =>
+        (await sql.raw(`EXPLAIN QUERY PLAN ${query}`).execute(t.database.db)).rows
+          .map((r) => (r as { detail: string }).detail)
+          .join('\n');
+      expect(await plan(`select * from messages where thread_root = 'x' and seq > 3 order by seq`)).toContain(
+        'messages_thread_root',
+      );
+      const purge = await plan(`select id from messages where deleted_at < 5 or expires_at <= 5`);
+      expect(purge).toContain('messages_deleted_at');
+      expect(purge).toContain('messages_expires_at');
+      const definitions = (
+        await sql<{
+          sql: string;
+        }>`select sql from sqlite_master where name like 'messages_%_at' or name = 'messages_thread_root'`.execute(
+          t.database.db,
+        )
+      ).rows.map((r) => r.sql);
+      expect(definitions).toHaveLength(3);
+      for (const definition of definitions) expect(definition).toMatch(/where "\w+" is not null$/);
+    } finally {
+      await t.drop();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-keys.js';
 import * as m0005 from './migrations/0005-messages.js';
 import * as m0006 from './migrations/0006-device-messages.js';
 import * as m0007 from './migrations/0007-provisioning.js';
+import * as m0008 from './migrations/0008-partial-message-indexes.js';
 
 /**
  * The one migration set, listed statically so it is bundled with the code (no directory
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-messages': m0005,
   '0006-device-messages': m0006,
   '0007-provisioning': m0007,
+  '0008-partial-message-indexes': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
