@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { namingPreparedStatements } from './pg-named-statements.js';
@@ -50,7 +50,7 @@ function openSqlite(file: string): Database {
  * one query at a time on its single SQLite connection, so a statement is never in use twice.
  */
 function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
     prepare: (text: string) => {
@@ -60,12 +60,47 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
         cache.set(text, cached);
         return cached;
       }
-      const statement = sqlite.prepare(text);
+      const statement = withFastRows(sqlite.prepare(text));
       cache.set(text, statement);
       if (cache.size > max) cache.delete(cache.keys().next().value!);
       return statement;
     },
   };
+}
+
+/**
+ * A statement whose rows are read as arrays and turned into objects by a function made for
+ * its columns. better-sqlite3 builds each row object property by property in C++, which was
+ * half the CPU of reading a 50-message history page (282 µs of rows as objects against 145 µs
+ * as arrays; 166 µs as arrays made into objects this way). The rows are the same objects as
+ * before: the columns' names as keys, in order, a later column of the same name winning.
+ */
+function withFastRows(statement: SQLite.Statement): SqliteStatement {
+  if (!statement.reader) return statement;
+  const columns = statement.columns().map((c) => c.name);
+  statement.raw(true);
+  const toObject = rowMaker(columns);
+  return {
+    reader: true,
+    all: (parameters) => (statement.all(parameters) as unknown[][]).map(toObject),
+    run: (parameters) => statement.run(parameters),
+    *iterate(parameters) {
+      for (const row of statement.iterate(parameters) as IterableIterator<unknown[]>) yield toObject(row);
+    },
+  };
+}
+
+/**
+ * `(row) => ({ "id": row[0], "seq": row[1], … })` for these column names: an object literal of
+ * one fixed shape, which V8 builds far faster than keyed stores in a loop. The names come from
+ * SQLite (our own schema and aliases) and are quoted by JSON.stringify, so they are only ever
+ * string literals in the generated code.
+ */
+function rowMaker(columns: readonly string[]): (row: unknown[]) => Record<string, unknown> {
+  // In a literal, "__proto__" would set the prototype instead of a property.
+  if (columns.includes('__proto__')) return (row) => Object.fromEntries(columns.map((name, i) => [name, row[i]]));
+  const fields = columns.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ');
+  return new Function('row', `return { ${fields} };`) as (row: unknown[]) => Record<string, unknown>;
 }
 
 function openPostgres(url: string): Database {
