@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { PreparedQuery } from '../db/prepared.js';
 import type { DB, InstanceRole } from '../db/schema.js';
 import { AppError, unauthorized } from '../errors.js';
 import type { AccessTokens } from './tokens.js';
@@ -37,12 +38,7 @@ export class Authenticator {
   /** For the WebSocket gateway, where the token arrives in a frame and the socket lives as long as it. */
   async withExpiry(token: string): Promise<{ actor: Actor; expiresAt: number }> {
     const claims = await this.tokens.verify(token);
-    const row = await this.db
-      .selectFrom('sessions as s')
-      .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['s.revoked_at', 'u.id', 'u.username', 'u.instance_role', 'u.suspended_at'])
-      .where('s.id', '=', claims.sessionId)
-      .executeTakeFirst();
+    const row = await SESSION_AND_USER.first(this.db, { sessionId: claims.sessionId });
     if (!row || row.id !== claims.userId || row.revoked_at !== null) {
       throw new AppError('session_revoked', 'This session has been signed out');
     }
@@ -56,5 +52,14 @@ export class Authenticator {
     return { actor, expiresAt: claims.expiresAtMs ?? 0 };
   }
 }
+
+/** The session and its user, read on every authenticated request (compiled once: see PreparedQuery). */
+const SESSION_AND_USER = new PreparedQuery((db, p: { sessionId: string }) =>
+  db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select(['s.revoked_at', 'u.id', 'u.username', 'u.instance_role', 'u.suspended_at'])
+    .where('s.id', '=', p.sessionId),
+);
 
 export const isInstanceAdmin = (actor: Actor) => actor.instanceRole === 'owner' || actor.instanceRole === 'admin';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export const ACCESS_TOKEN_TTL_SECS = 15 * 60;
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -22,6 +23,9 @@ export interface AccessClaims {
  * header injection all fail. Roles are not in the token: they are read fresh on every request.
  */
 export class AccessTokens {
+  /** Tokens already verified, so a signature is checked once per token, not once per request. */
+  private readonly verified = new VerifiedTokens<AccessClaims>();
+
   constructor(
     private readonly keys: { privateKey: KeyObject; publicKey: KeyObject },
     private readonly issuer: string,
@@ -41,6 +45,18 @@ export class AccessTokens {
 
   /** The claims of a valid token; `token_expired` or `invalid_token` otherwise. */
   async verify(token: string, nowMs = Date.now()): Promise<AccessClaims> {
+    const known = this.verified.get(token, nowMs);
+    if (known) return { ...known };
+    const { claims, exp, nbf } = await this.verifyFully(token, nowMs);
+    this.verified.add(token, { claims, exp, nbf }, nowMs);
+    return { ...claims };
+  }
+
+  /** Signature, algorithm, issuer, audience, lifetime and type, checked by jose. */
+  private async verifyFully(
+    token: string,
+    nowMs: number,
+  ): Promise<{ claims: AccessClaims; exp: number; nbf: number | undefined }> {
     try {
       const { payload } = await jwtVerify(token, this.keys.publicKey, {
         algorithms: ['EdDSA'],
@@ -52,7 +68,12 @@ export class AccessTokens {
       if (payload.typ !== TYPE || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
         throw new AppError('invalid_token', 'Not an access token');
       }
-      return { userId: payload.sub, sessionId: payload.sid, expiresAtMs: (payload.exp ?? 0) * 1000 };
+      const exp = payload.exp ?? 0;
+      return {
+        claims: { userId: payload.sub, sessionId: payload.sid, expiresAtMs: exp * 1000 },
+        exp,
+        nbf: payload.nbf,
+      };
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (err instanceof joseErrors.JWTExpired)

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Actor } from '../auth/authenticate.js';
 import { AppError, validationError } from '../errors.js';
 import type { ApiDocs } from './api-docs.js';
+import { compileResponseContract } from './response-contract.js';
 
 type Maybe<T extends z.ZodType | undefined> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -50,8 +51,8 @@ export interface RouteContext {
 
 /**
  * Registers a route. Input is parsed with the route's schemas before the handler runs
- * (a failure is a `validation_error` naming each field); the handler's result is parsed with
- * the response schema, which drops any field the contract does not list.
+ * (a failure is a `validation_error` naming each field); the handler's result is brought to
+ * the response schema, which drops any field the contract does not list (see response-contract.ts).
  */
 export function addRoute<
   B extends z.ZodType | undefined = undefined,
@@ -66,6 +67,7 @@ export function addRoute<
   ) => Promise<NoInfer<R extends z.ZodType ? z.input<R> : void>>,
 ): void {
   const status = spec.status ?? (spec.response ? 200 : 204);
+  const toContract = spec.response && compileResponseContract(spec.response);
   const authenticate = ctx.authenticate;
   if (spec.auth && !authenticate)
     throw new Error(`${spec.method} ${spec.url} needs auth but the context has no authenticator`);
@@ -81,8 +83,8 @@ export function addRoute<
       const params = parse(spec.params, request.params, 'path parameters') as Maybe<P>;
       reply.status(status);
       const result = await handler({ actor: actor ?? noActor(spec.url), body, query, params, request, reply });
-      if (!spec.response) return reply.send();
-      return spec.response.parse(result);
+      if (!toContract) return reply.send();
+      return toContract(result);
     },
   });
 }
