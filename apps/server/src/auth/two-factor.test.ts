@@ -34,6 +34,8 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
     let user: TestUser;
     let secret: string;
     let backupCodes: string[];
+    /** The code that turned 2FA on (kept: recomputing it later could land in another 30 s step). */
+    let enablingCode: string;
 
     beforeAll(async () => {
       user = await createUser(t, 'twofa_user');
@@ -61,7 +63,8 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       // (A wrong code that happens to equal a neighbouring step's code is astronomically unlikely.)
       expect(statusAndCode(wrong)).toEqual([401, 'invalid_totp']);
 
-      const enable = await post('/api/account/totp/enable', user.auth, { code: totpCode(secret, -1) });
+      enablingCode = totpCode(secret, -1);
+      const enable = await post('/api/account/totp/enable', user.auth, { code: enablingCode });
       expect(enable.statusCode, enable.body).toBe(200);
       backupCodes = enable.json().backup_codes as string[];
       expect(backupCodes).toHaveLength(8);
@@ -98,7 +101,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
     it('asks for a code at sign-in, accepts a current code once, and refuses the replay', async () => {
       expect(statusAndCode(await login(app, user.username, user.password))).toEqual([401, 'totp_required']);
       // The code used to enable 2FA is spent already.
-      const enableCode = await login(app, user.username, user.password, { totpCode: totpCode(secret, -1) });
+      const enableCode = await login(app, user.username, user.password, { totpCode: enablingCode });
       expect(statusAndCode(enableCode)).toEqual([401, 'invalid_totp']);
       // A wrong password with a valid code is still just wrong credentials, and spends nothing.
       const code = totpCode(secret);
