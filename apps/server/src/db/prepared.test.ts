@@ -99,17 +99,20 @@ describe.each(DIALECTS)('prepared queries on %s', (dialect) => {
     );
   });
 
-  it.runIf(dialect === 'postgres')('goes out as a named statement on PostgreSQL, other queries do not', async () => {
-    await t.database.db.transaction().execute(async (trx) => {
-      await BY_KEY.first(trx, { key: 'prepared.a' });
-      await BY_KEY.first(trx, { key: 'prepared.b' });
-      await trx.selectFrom('instance_settings').select('key').where('key', '=', 'prepared.c').execute();
-      const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(trx);
-      const statements = rows.map((r) => r.statement);
-      expect(
-        statements.filter((s) => s === 'select "key", "value" from "instance_settings" where "key" = $1'),
-      ).toHaveLength(1);
-      expect(statements).not.toContain('select "key" from "instance_settings" where "key" = $1');
+  // Registered on PostgreSQL only (a skipped test would read as a missing service in CI).
+  if (dialect === 'postgres') {
+    it('goes out as a named statement on PostgreSQL, other queries do not', async () => {
+      await t.database.db.transaction().execute(async (trx) => {
+        await BY_KEY.first(trx, { key: 'prepared.a' });
+        await BY_KEY.first(trx, { key: 'prepared.b' });
+        await trx.selectFrom('instance_settings').select('key').where('key', '=', 'prepared.c').execute();
+        const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(trx);
+        const statements = rows.map((r) => r.statement);
+        expect(
+          statements.filter((s) => s === 'select "key", "value" from "instance_settings" where "key" = $1'),
+        ).toHaveLength(1);
+        expect(statements).not.toContain('select "key" from "instance_settings" where "key" = $1');
+      });
     });
-  });
+  }
 });
