@@ -63,6 +63,10 @@ export class XmppSocket implements BenchSocket {
   private onText: (() => void) | null = null;
   /** After setup: bytes of a stanza that is not complete yet. */
   private pending: Buffer | null = null;
+  /** Set when setup ran out of time (the socket is then destroyed here, not by the server). */
+  private timedOut = false;
+  /** Called once, synchronously, when this side closes the socket or the server does. */
+  private onClosed: (() => void) | null = null;
 
   private constructor(
     private readonly socket: Socket,
@@ -81,7 +85,22 @@ export class XmppSocket implements BenchSocket {
         this.onText?.();
       }
     });
-    socket.once('close', () => this.onText?.());
+    socket.once('close', () => {
+      this.onText?.();
+      this.notifyClosed();
+    });
+  }
+
+  /** Runs `listener` once this socket is closed (at once if it already is). */
+  whenClosed(listener: () => void): void {
+    this.onClosed = listener;
+    if (this.socket.destroyed) this.notifyClosed();
+  }
+
+  private notifyClosed(): void {
+    const listener = this.onClosed;
+    this.onClosed = null;
+    listener?.();
   }
 
   get isOpen(): boolean {
@@ -97,7 +116,10 @@ export class XmppSocket implements BenchSocket {
     const socket = createConnection({ host: '127.0.0.1', port: endpoint.port });
     socket.setNoDelay(true);
     const xmpp = new XmppSocket(socket, endpoint, nick);
-    const timer = setTimeout(() => socket.destroy(new Error('setup timed out')), timeoutMs);
+    const timer = setTimeout(() => {
+      xmpp.timedOut = true;
+      socket.destroy(new Error(`setup timed out after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
@@ -170,7 +192,8 @@ export class XmppSocket implements BenchSocket {
           resolve(consumed);
         } else if (this.socket.destroyed) {
           this.onText = null;
-          reject(new Error(`closed while waiting for ${want}: ${this.text.slice(-300)}`));
+          const why = this.timedOut ? 'setup timed out' : 'the server closed the socket';
+          reject(new Error(`${why} while waiting for ${want}: ${this.text.slice(-300)}`));
         }
       };
       this.onText = check;
@@ -215,6 +238,7 @@ export class XmppSocket implements BenchSocket {
 
   close(): void {
     this.socket.destroy();
+    this.notifyClosed();
   }
 
   /**

@@ -132,14 +132,34 @@ function running(proc: NativeProcess, endpoint: XmppEndpoint, stop: () => Promis
       const id = `${prefix}${nextRoom++}`;
       return { id, members: accounts(size, [id]) };
     });
+  // The members' room (fan-out) gets a new name once every socket seated in it has closed.
+  // ejabberd destroys a temporary room when its last occupant leaves; joins sent while the
+  // previous fan-out's room was still being emptied (its ladder had overloaded the server, which
+  // still held ~490 of its 500 sockets) got no reply at all: the next size's first connect batch
+  // (50 joins) waited out the 120 s setup limit with the server idle. The same joins to a new
+  // room name, or 15 s later, all went through.
+  let generation = 1;
+  let seated = 0;
+  const seat = (socket: XmppSocket) => {
+    seated++;
+    socket.whenClosed(() => {
+      if (--seated === 0) target.room = `bench${++generation}`;
+    });
+  };
+  const connect = async (account: Account) => {
+    const joins = account.token ? account.token.split(',') : [];
+    const socket = await XmppSocket.open(endpoint, account.id, joins);
+    if (joins.includes(target.room)) seat(socket);
+    return socket;
+  };
   const target: RunningTarget = {
     pids: [proc.pid],
-    room: 'bench',
+    room: `bench${generation}`,
     createMembers: async (count) => accounts(count, [target.room]),
     createLoners: async (count) => accounts(count, []),
     createRooms: async (count, size) => rooms('room', count, size),
     createDmPairs: async (count) => rooms('dm', count, 2),
-    connect: (account) => XmppSocket.open(endpoint, account.id, account.token ? account.token.split(',') : []),
+    connect,
     auxPids: async () => [],
     stop,
   };
