@@ -29,7 +29,7 @@ import type { NoFigures, ScenarioOutcomes } from './lib/report-scenarios.js';
 import { computeRatios, markdown, type Report, type TargetResult } from './report.js';
 import { runChannels } from './scenarios/channels.js';
 import { runDm } from './scenarios/dm.js';
-import { runFanout } from './scenarios/fanout.js';
+import { type FanoutResult, runFanout } from './scenarios/fanout.js';
 import { runHistory } from './scenarios/history.js';
 import { runHttp } from './scenarios/http.js';
 import { runIdle } from './scenarios/idle.js';
@@ -172,7 +172,7 @@ async function runTarget(target: Target, deadline: number): Promise<TargetResult
             drainMs: PLAN.drainMs,
             firstRate: PLAN.firstRate,
             deadline,
-          }),
+          }).catch((err: unknown) => failedFanout(members, err)),
         );
       }
     }
@@ -208,6 +208,13 @@ async function runTarget(target: Target, deadline: number): Promise<TargetResult
     await running.stop();
   }
   return result;
+}
+
+/** A fan-out size that could not run (e.g. its members could not connect): recorded, and the other sizes and scenarios still run. */
+function failedFanout(members: number, err: unknown): FanoutResult {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stdout.write(`  fanout ${members}: failed: ${message}\n`);
+  return { members, connectSeconds: 0, steps: [], best: null, atCeiling: false, stop: `failed: ${message}` };
 }
 
 /** A scenario's figures (what its run function resolves with). */
