@@ -164,6 +164,13 @@ async function runTarget(target: Target, deadline: number): Promise<TargetResult
       result.fanout = [];
       for (const members of PLAN.fanoutMembers) {
         if (performance.now() > deadline) break;
+        // A room where not even the lowest rate passed says the next, larger one would not
+        // either, and seating it can take minutes (Prosody's joins cost N² presence).
+        const smaller = result.fanout.at(-1);
+        if (smaller && smaller.best === null) {
+          result.fanout.push(skippedFanout(members, `skipped: ${smaller.members} members had no passing step`));
+          continue;
+        }
         result.fanout.push(
           await runFanout(running, {
             members,
@@ -213,8 +220,13 @@ async function runTarget(target: Target, deadline: number): Promise<TargetResult
 /** A fan-out size that could not run (e.g. its members could not connect): recorded, and the other sizes and scenarios still run. */
 function failedFanout(members: number, err: unknown): FanoutResult {
   const message = err instanceof Error ? err.message : String(err);
-  process.stdout.write(`  fanout ${members}: failed: ${message}\n`);
-  return { members, connectSeconds: 0, steps: [], best: null, atCeiling: false, stop: `failed: ${message}` };
+  return skippedFanout(members, `failed: ${message}`);
+}
+
+/** A fan-out size with no steps, and why. */
+function skippedFanout(members: number, stop: string): FanoutResult {
+  process.stdout.write(`  fanout ${members}: ${stop}\n`);
+  return { members, connectSeconds: 0, steps: [], best: null, atCeiling: false, stop };
 }
 
 /** A scenario's figures (what its run function resolves with). */
