@@ -5,7 +5,7 @@
 // running as the service's user is stopped by its PID (pidfile first), never by name.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { sleep } from './procs.js';
+import { onPath, sleep } from './procs.js';
 
 const PACKAGES = ['ejabberd', 'prosody'];
 /** The Debian services: their system user and the pidfile the package's configuration names. */
@@ -14,19 +14,10 @@ const SERVICES = [
   { name: 'prosody', user: 'prosody', pidfile: '/run/prosody/prosody.pid' },
 ];
 
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs a command as root (through `sudo -n` when this process is not root); output goes to ours. */
 function asRoot(file: string, args: string[], env: Record<string, string> = {}): void {
   const root = process.getuid?.() === 0;
-  if (!root && !has('sudo')) throw new Error(`${file} needs root and sudo is not installed`);
+  if (!root && !onPath('sudo')) throw new Error(`${file} needs root and sudo is not installed`);
   const [cmd, cmdArgs] = root
     ? [file, args]
     : ['sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), file, ...args]];
@@ -51,9 +42,9 @@ export async function installPeers(): Promise<void> {
 /** Keeps the service from starting at boot (and, under systemd, stops it now). */
 function disable(name: string): void {
   try {
-    if (existsSync('/run/systemd/system') && has('systemctl'))
+    if (existsSync('/run/systemd/system') && onPath('systemctl'))
       asRoot('systemctl', ['disable', '--now', '--quiet', name]);
-    else if (has('update-rc.d')) asRoot('update-rc.d', [name, 'disable']);
+    else if (onPath('update-rc.d')) asRoot('update-rc.d', [name, 'disable']);
   } catch (err) {
     process.stdout.write(`install-peers: could not disable ${name}: ${(err as Error).message}\n`);
   }

@@ -6,11 +6,11 @@
 // first joiner; a DM is a MUC room of two (a 1:1 `chat` message is not reflected to its
 // sender, and the ladder counts the sender's own copy); typing is a XEP-0085 chat state and
 // presence a `show` sent to the rooms (bench/lib/xmpp-socket.ts).
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MUC_DOMAIN, XMPP_DOMAIN, ejabberdYml, prosodyCfg } from '../lib/xmpp-config.js';
+import { onPath } from '../lib/procs.js';
 import { type NativeProcess, freePort, spawnNative } from '../lib/xmpp-process.js';
 import { type XmppEndpoint, XmppSocket } from '../lib/xmpp-socket.js';
 import type { Account, Room, RunningTarget, StartOptions, Target } from './target.js';
@@ -25,15 +25,6 @@ interface XmppServer {
 }
 
 const EJABBERDCTL = '/usr/sbin/ejabberdctl';
-
-function onPath(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Where the Debian package keeps ejabberd's Erlang applications (ejabberdctl sets ERL_LIBS to it). */
 function ejabberdLibs(): string | null {
