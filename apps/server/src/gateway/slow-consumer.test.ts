@@ -76,13 +76,25 @@ describe.each(DIALECTS)('Gateway limits on %s', (dialect) => {
         ) >= 0;
 
       // Big messages until the server gives up on the stuck socket (kernel buffers on both ends
-      // absorb a few MB first), then some more: the reader must get every one of them.
+      // absorb a few MB first), then some more: the reader must get every one of them. The
+      // reader and the senders share this process with the server and read only between its
+      // turns, so on a busy machine they would (rightly) be closed as slow consumers too if
+      // sent more than they can take: each round is one message per sender (about 0.5 MB per
+      // socket) and the next waits until every socket that reads has received it.
       const sent: { id: string; seq: number }[] = [];
-      for (let round = 0; round < 40 && !slowClose(); round++) {
-        sent.push(...(await sendMessages(senders, channel, 30, { tag: `big${round}`, body: bigBody })));
-      }
+      const round = async (tag: string) => {
+        const acks = await sendMessages(senders, channel, senders.length, { tag, body: bigBody });
+        const last = Math.max(...acks.map((m) => m.seq));
+        for (const socket of [reader, ...senders]) {
+          await received(socket, (f) => f.type === 'message.created' && f.seq === last);
+        }
+        return acks;
+      };
+      for (let i = 0; i < 200 && !slowClose(); i++) sent.push(...(await round(`big${i}`)));
       expect(slowClose()).toBe(true);
-      sent.push(...(await sendMessages(senders, channel, 30, { tag: 'after', body: bigBody })));
+      for (let i = 0; i < 5; i++) sent.push(...(await round(`after${i}`)));
+      const closedUsers = closes.mock.calls.map((_, i) => (closes.mock.contexts[i] as Connection).userId);
+      expect(closedUsers).toEqual([world.users.member.id]);
 
       // The server let go of the socket: closed with 4008 (the close frame cannot get through a
       // socket nobody reads, so it is terminated shortly after) and no longer tracked.
