@@ -1,8 +1,8 @@
 // Writes a channel's history straight into a Chatalot database, in the server's own tables
 // (apps/server/src/db/migrations/0005-messages.ts), much faster than sending it: a million
 // messages in seconds. Bodies are random base64 like E2E ciphertext; every tenth message has
-// one reaction, so history pages carry some. `channels.last_seq` is moved to the top, as the
-// send path would have left it.
+// one reaction (and a reaction_count of 1, as the server keeps it), so history pages carry
+// some. `channels.last_seq` is moved to the top, as the send path would have left it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -34,8 +34,8 @@ function seedSqlite(file: string, plan: SeedPlan): void {
     db.pragma('synchronous = OFF');
     const message = db.prepare(
       `INSERT INTO messages (id, channel_id, seq, sender_id, nonce, ciphertext, scheme, distribution_id, device_id,
-         reply_to, thread_root, forwarded_from, mentions, mention_everyone, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'sender_key', 'bench-chain', 1, NULL, NULL, NULL, '[]', 0, ?)`,
+         reply_to, thread_root, forwarded_from, mentions, mention_everyone, created_at, reaction_count)
+       VALUES (?, ?, ?, ?, ?, ?, 'sender_key', 'bench-chain', 1, NULL, NULL, NULL, '[]', 0, ?, ?)`,
     );
     const reaction = db.prepare(
       `INSERT INTO message_reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, '👍', ?)`,
@@ -45,8 +45,18 @@ function seedSqlite(file: string, plan: SeedPlan): void {
       for (let seq = from; seq <= to; seq++) {
         const id = randomUUID();
         const at = start + seq * 1000;
-        message.run(id, plan.channelId, seq, plan.senderId, `history-${seq}`, BODIES[seq % BODIES.length]!, at);
-        if (seq % REACTION_EVERY === 0) reaction.run(id, plan.senderId, at);
+        const reacted = seq % REACTION_EVERY === 0;
+        message.run(
+          id,
+          plan.channelId,
+          seq,
+          plan.senderId,
+          `history-${seq}`,
+          BODIES[seq % BODIES.length]!,
+          at,
+          +reacted,
+        );
+        if (reacted) reaction.run(id, plan.senderId, at);
       }
     });
     // Chunks, so the server's own writes (sessions, presence) wait at most one chunk.
@@ -94,9 +104,9 @@ async function insertChunk(client: pg.Client, plan: SeedPlan, start: number, fro
   try {
     await client.query(
       `INSERT INTO messages (id, channel_id, seq, sender_id, nonce, ciphertext, scheme, distribution_id, device_id,
-         mentions, mention_everyone, created_at)
+         mentions, mention_everyone, created_at, reaction_count)
        SELECT gen_random_uuid()::text, $1, g, $2, 'history-' || g, ($3::text[])[1 + g % $4], 'sender_key',
-         'bench-chain', 1, '[]', 0, $5::bigint + g * 1000
+         'bench-chain', 1, '[]', 0, $5::bigint + g * 1000, CASE WHEN g % ${REACTION_EVERY} = 0 THEN 1 ELSE 0 END
        FROM generate_series($6::bigint, $7::bigint) AS g`,
       [plan.channelId, plan.senderId, BODIES, BODIES.length, start, from, to],
     );

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, type TestDatabase, createTestDatabase } from '../test-support/test-db.js';
-import { migrateToLatest, migrationNames } from './migrate.js';
+import { migrateToLatest, migrateUpTo, migrationNames } from './migrate.js';
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   let t: TestDatabase;
@@ -81,6 +81,43 @@ describe('partial message indexes', () => {
       ).rows.map((r) => r.sql);
       expect(definitions).toHaveLength(3);
       for (const definition of definitions) expect(definition).toMatch(/where "\w+" is not null$/);
+    } finally {
+      await t.drop();
+    }
+  });
+});
+
+describe.each(DIALECTS)('migration 0009 on %s', (dialect) => {
+  it('counts the reactions each message already had', async () => {
+    const t = await createTestDatabase(dialect, { migrate: false });
+    try {
+      await migrateUpTo(t.database, '0008-partial-message-indexes');
+      const db = t.database.db;
+      // Rows only: the users and channels they point to are beside the point here.
+      if (dialect === 'sqlite') await sql`PRAGMA foreign_keys = OFF`.execute(db);
+      await db.transaction().execute(async (trx) => {
+        if (dialect === 'postgres') await sql`SET LOCAL session_replication_role = replica`.execute(trx);
+        for (const [seq, id] of ['m1', 'm2', 'm3'].entries()) {
+          await sql`INSERT INTO messages (id, channel_id, seq, nonce, ciphertext, scheme, created_at)
+            VALUES (${id}, 'c', ${seq + 1}, ${id}, 'AA==', 'sender_key', 1)`.execute(trx);
+        }
+        for (const [message, user, emoji] of [
+          ['m1', 'u1', '👍'],
+          ['m1', 'u2', '👍'],
+          ['m1', 'u1', '🎉'],
+          ['m3', 'u2', '👀'],
+        ]) {
+          await sql`INSERT INTO message_reactions (message_id, user_id, emoji, created_at)
+            VALUES (${message}, ${user}, ${emoji}, 1)`.execute(trx);
+        }
+      });
+      expect(await migrateUpTo(t.database, '0009-message-reaction-counts')).toEqual(['0009-message-reaction-counts']);
+      const counts = await db.selectFrom('messages').select(['id', 'reaction_count']).orderBy('id').execute();
+      expect(counts.map((c) => [c.id, Number(c.reaction_count)])).toEqual([
+        ['m1', 3],
+        ['m2', 0],
+        ['m3', 1],
+      ]);
     } finally {
       await t.drop();
     }

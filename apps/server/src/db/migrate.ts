@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
 import type { Database } from './database.js';
 import * as m0001 from './migrations/0001-instance-settings.js';
 import * as m0002 from './migrations/0002-accounts.js';
@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-messages.js';
 import * as m0006 from './migrations/0006-device-messages.js';
 import * as m0007 from './migrations/0007-provisioning.js';
 import * as m0008 from './migrations/0008-partial-message-indexes.js';
+import * as m0009 from './migrations/0009-message-reaction-counts.js';
 
 /**
  * The one migration set, listed statically so it is bundled with the code (no directory
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-device-messages': m0006,
   '0007-provisioning': m0007,
   '0008-partial-message-indexes': m0008,
+  '0009-message-reaction-counts': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -32,8 +34,19 @@ export class MigrationError extends Error {
 
 /** Brings the schema up to date. Safe to run concurrently from several processes. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const migrator = new Migrator({ db: database.db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  return migrateWith(new Migrator({ db: database.db, provider }), (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema up to the named migration and no further (tests of what one migration does to data). */
+export async function migrateUpTo(database: Database, name: string): Promise<string[]> {
+  return migrateWith(new Migrator({ db: database.db, provider }), (migrator) => migrator.migrateTo(name));
+}
+
+async function migrateWith(
+  migrator: Migrator,
+  run: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<string[]> {
+  const { error, results } = await run(migrator);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -222,6 +222,8 @@ export interface MessagesTable {
   expires_at: number | null;
   pinned_at: number | null;
   pinned_by: string | null;
+  /** How many rows of message_reactions it has; never below the truth (see migration 0009). */
+  reaction_count: Generated<number>;
 }
 
 export interface MessageVersionsTable {

@@ -62,7 +62,7 @@ describe.each(DIALECTS)('Gateway limits on %s', (dialect) => {
       const closes = vi.spyOn(Connection.prototype, 'close');
       const stuck = await signIn(url, world, 'member');
       const reader = await signIn(url, world, 'groupMember');
-      const senders = [];
+      const senders: TestSocket[] = [];
       for (let i = 0; i < 6; i++) senders.push(await signIn(url, world, i % 2 ? 'moderator' : 'admin'));
       const stuckServerSide = serverSide(t, stuck);
       expect(stuckServerSide).toBeDefined();

@@ -221,6 +221,56 @@ describe.each(DIALECTS)('sending and changing messages over REST on %s', (dialec
     expect(outcome(await react('member', emoji[1]!))).toEqual([404, 'not_found']);
   });
 
+  it('shows the reactions of every message in a history page, its reaction count in step through concurrent adds, removals and a delete', async () => {
+    const channel = await m.channel(world);
+    const db = t.db.database.db;
+    const sent = [];
+    for (let i = 0; i < 4; i++) sent.push(await m.send(world.users.member, channel));
+    const react = (user: keyof SpacesWorld['users'], id: string, emoji: string, method: 'PUT' | 'DELETE') =>
+      m.call(world.users[user], method, `/api/messages/${id}/reactions/${encodeURIComponent(emoji)}`);
+    // Message 0 gets none; the others get adds and removals racing each other, some repeated.
+    const users = ['member', 'groupMember', 'moderator', 'admin'] as const;
+    const ops = [];
+    for (const [i, message] of sent.entries()) {
+      if (i === 0) continue;
+      for (const [u, user] of users.entries()) {
+        for (const emoji of ['👍', '🎉', '👀'].slice(0, i)) {
+          ops.push(react(user, message.id, emoji, 'PUT'), react(user, message.id, emoji, 'PUT'));
+          if ((u + i) % 3 === 0) ops.push(react(user, message.id, emoji, 'DELETE'));
+        }
+      }
+    }
+    expect((await Promise.all(ops)).map((r) => r.statusCode)).toEqual(ops.map(() => 204));
+    await m.call(world.users.member, 'DELETE', `/api/messages/${sent[3]!.id}`);
+
+    const stored = await db
+      .selectFrom('messages')
+      .select(['id', 'reaction_count'])
+      .where('channel_id', '=', channel)
+      .execute();
+    const reactions = await db
+      .selectFrom('message_reactions')
+      .select('message_id')
+      .where(
+        'message_id',
+        'in',
+        sent.map((s) => s.id),
+      )
+      .execute();
+    const truth = (id: string) => reactions.filter((r) => r.message_id === id).length;
+    for (const row of stored) expect(Number(row.reaction_count), row.id).toBe(truth(row.id));
+    expect(truth(sent[2]!.id)).toBeGreaterThan(0);
+
+    const page = (await m.call(world.users.groupMember, 'GET', `/api/channels/${channel}/messages`)).json() as {
+      messages: Message[];
+    };
+    for (const message of page.messages) {
+      const shown = message.reactions.reduce((n, r) => n + r.user_ids.length, 0);
+      expect(shown, message.id).toBe(truth(message.id));
+    }
+    expect(page.messages.map((x) => x.reactions.length)).toEqual([0, 1, 2, 0]);
+  });
+
   it('keeps its limits and versions under concurrent edits, reactions, pins and deletes', async () => {
     const channel = await m.channel(world);
     const db = t.db.database.db;

@@ -220,11 +220,24 @@ export function toMessage(row: MessageRow, reactions: Message['reactions'] = [])
   };
 }
 
-/** Rows with their reactions, in the wire shape. */
+/**
+ * Rows with their reactions, in the wire shape. Only messages whose `reaction_count` says they
+ * have some are looked up (most have none; see migration 0009).
+ */
 export async function withReactions(db: Db, rows: MessageRow[]): Promise<Message[]> {
-  const reactions = await reactionsOf(
-    db,
-    rows.map((r) => r.id),
-  );
+  const reacted = rows.filter((r) => Number(r.reaction_count) > 0).map((r) => r.id);
+  const reactions = await reactionsOf(db, reacted);
   return rows.map((r) => toMessage(r, reactions.get(r.id)));
+}
+
+/**
+ * Keeps `messages.reaction_count` in step with one reaction added (+1) or removed (-1); run
+ * in the same transaction as that change, so the count is never below the truth.
+ */
+export async function countReactions(db: Db, messageId: string, delta: 1 | -1): Promise<void> {
+  await db
+    .updateTable('messages')
+    .set((eb) => ({ reaction_count: eb('reaction_count', '+', delta) }))
+    .where('id', '=', messageId)
+    .execute();
 }

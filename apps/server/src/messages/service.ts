@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_LIMITS, type Message, type MessageAck, type SendMessage } from '@chatalot/protocol';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Actor } from '../auth/authenticate.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { PreparedQuery } from '../db/prepared.js';
@@ -12,7 +12,7 @@ import type { SpaceEvents } from '../spaces/events.js';
 import { topics } from '../spaces/events.js';
 import { GroupCommit, NonceInFlight } from './group-commit.js';
 import { sharesReadReceipts } from './receipts.js';
-import { findByNonce, findMessage, type MessageRow, toMessage, withReactions } from './repo.js';
+import { countReactions, findByNonce, findMessage, type MessageRow, toMessage, withReactions } from './repo.js';
 
 export interface MessageServiceDeps {
   db: Kysely<DB>;
@@ -94,6 +94,7 @@ export class MessageService {
       deleted_at: null,
       pinned_at: null,
       pinned_by: null,
+      reaction_count: 0,
     };
     await this.publish(input.channel_id, { type: 'message.created', seq, message: toMessage(row) });
     return { nonce: input.nonce, id: message.id, channel_id: input.channel_id, seq, created_at: now };
@@ -158,7 +159,7 @@ export class MessageService {
       // (and removed below) or refused (it finds the message deleted).
       const updated = await trx
         .updateTable('messages')
-        .set({ deleted_at: now, ciphertext: '', mentions: '[]', pinned_at: null, pinned_by: null })
+        .set({ deleted_at: now, ciphertext: '', mentions: '[]', pinned_at: null, pinned_by: null, reaction_count: 0 })
         .where('id', '=', row.id)
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
@@ -181,15 +182,9 @@ export class MessageService {
     const { row } = await this.loadFor(actor, messageId, 'message.react');
     if (row.deleted_at !== null) throw notFound('No such message');
     const added = await this.deps.db.transaction().execute(async (trx) => {
-      // A no-op write takes the message row's lock until commit: concurrent reactions cannot
-      // both see room for one more emoji, and none lands on a message deleted meanwhile.
-      const locked = await trx
-        .updateTable('messages')
-        .set((eb) => ({ seq: eb.ref('seq') }))
-        .where('id', '=', row.id)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(locked.numUpdatedRows) === 0) throw notFound('No such message');
+      // Concurrent reactions cannot both see room for one more emoji, and none lands on a
+      // message deleted meanwhile.
+      if (!(await lockLiveMessage(trx, row.id))) throw notFound('No such message');
       const emojis = await trx
         .selectFrom('message_reactions')
         .select('emoji')
@@ -208,7 +203,9 @@ export class MessageService {
         .values({ message_id: row.id, user_id: actor.userId, emoji, created_at: this.deps.now() })
         .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
-      return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      await countReactions(trx, row.id, +1);
+      return true;
     });
     if (!added) return;
     await this.publish(row.channel_id, { type: 'reaction.added', message_id: row.id, emoji, user_id: actor.userId });
@@ -216,13 +213,20 @@ export class MessageService {
 
   async unreact(actor: Actor, messageId: string, emoji: string): Promise<void> {
     const { row } = await this.loadFor(actor, messageId, 'message.react');
-    const deleted = await this.deps.db
-      .deleteFrom('message_reactions')
-      .where('message_id', '=', row.id)
-      .where('user_id', '=', actor.userId)
-      .where('emoji', '=', emoji)
-      .executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) return;
+    const removed = await this.deps.db.transaction().execute(async (trx) => {
+      // The message row first, as react() and delete() take it: no lock-order deadlock.
+      await lockLiveMessage(trx, row.id);
+      const deleted = await trx
+        .deleteFrom('message_reactions')
+        .where('message_id', '=', row.id)
+        .where('user_id', '=', actor.userId)
+        .where('emoji', '=', emoji)
+        .executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) return false;
+      await countReactions(trx, row.id, -1);
+      return true;
+    });
+    if (!removed) return;
     await this.publish(row.channel_id, { type: 'reaction.removed', message_id: row.id, emoji, user_id: actor.userId });
   }
 
@@ -354,6 +358,20 @@ export class MessageService {
 }
 
 /** Another member of the DM who blocked the sender or whom the sender blocked (every DM send asks). */
+/**
+ * A no-op write that takes the message row's lock until commit (every transaction that changes
+ * a message's reactions takes it first). False when the message is gone or deleted.
+ */
+async function lockLiveMessage(trx: Transaction<DB>, messageId: string): Promise<boolean> {
+  const locked = await trx
+    .updateTable('messages')
+    .set((eb) => ({ seq: eb.ref('seq') }))
+    .where('id', '=', messageId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(locked.numUpdatedRows) > 0;
+}
+
 const BLOCK_IN_DM = new PreparedQuery((db, p: { userId: string; channelId: string }) =>
   db
     .selectFrom('channel_members as cm')
