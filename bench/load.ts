@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { KeepAliveClient } from './lib/keep-alive-client.js';
 
 export interface LoadResult {
   requests: number;
@@ -27,6 +27,8 @@ export interface LoadOptions {
  * (the server trusts loopback as a proxy by default), so per-IP rate limits see many clients
  * each within their allowance, as in production, instead of one client being throttled.
  * `url` may be a function of the request's number (e.g. a different history page each time).
+ * Connections are KeepAliveClients (see there for why not node:http); one that fails counts
+ * a "network" error and is replaced.
  */
 export async function runLoad(
   url: string | ((n: number) => string),
@@ -34,7 +36,9 @@ export async function runLoad(
   seconds: number,
   options: LoadOptions = {},
 ): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const urlOf = typeof url === 'string' ? () => url : url;
+  const origin = new URL(urlOf(0));
+  const open = () => new KeepAliveClient(origin.hostname, Number(origin.port));
   const latencies: number[] = [];
   let errors = 0;
   const errorCodes: Record<string, number> = {};
@@ -53,34 +57,35 @@ export async function runLoad(
     const c = n % options.clients;
     return { ...h, 'x-forwarded-for': `10.99.${c >> 8}.${c & 255}` };
   };
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const n = sent++;
-      const body = options.body?.(n);
-      const target = typeof url === 'string' ? url : url(n);
-      const t0 = performance.now();
-      const req = request(target, { agent, method: options.method ?? 'GET', headers: headers(n, body) }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(performance.now() - t0);
-          else fail(String(res.statusCode));
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        fail('network');
-        resolve();
-      });
-      req.end(body);
-    });
+  const lane = async () => {
+    let client = open();
+    try {
+      while (performance.now() < deadline) {
+        const n = sent++;
+        const body = options.body?.(n);
+        const target = new URL(urlOf(n));
+        try {
+          const res = await client.request(
+            options.method ?? 'GET',
+            target.pathname + target.search,
+            headers(n, body),
+            body,
+          );
+          if (res.status === 200) latencies.push(res.ms);
+          else fail(String(res.status));
+        } catch {
+          fail('network');
+          client.close();
+          client = open();
+        }
+      }
+    } finally {
+      client.close();
+    }
+  };
 
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) await once();
-    }),
-  );
+  await Promise.all(Array.from({ length: concurrency }, lane));
   const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return {
