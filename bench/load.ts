@@ -16,6 +16,13 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   /** Sent with every request (e.g. authorization). */
   headers?: Record<string, string>;
+  /**
+   * Seconds of load on the same connections before measuring (not counted): a fresh
+   * connection's first responses are slower (TCP buffers growing, server state per socket).
+   */
+  warmupSeconds?: number;
+  /** Called when measuring starts (after the warm-up), e.g. to read the server's CPU time then. */
+  onMeasuring?: () => void;
   /** The body of the n-th request (JSON). */
   body?: (n: number) => string;
 }
@@ -27,6 +34,7 @@ export interface LoadOptions {
  * (the server trusts loopback as a proxy by default), so per-IP rate limits see many clients
  * each within their allowance, as in production, instead of one client being throttled.
  * `url` may be a function of the request's number (e.g. a different history page each time).
+ * With `warmupSeconds`, the same connections carry load that long before measuring starts.
  * Connections are KeepAliveClients (see there for why not node:http); one that fails counts
  * a "network" error and is replaced.
  */
@@ -46,8 +54,20 @@ export async function runLoad(
     errors++;
     errorCodes[code] = (errorCodes[code] ?? 0) + 1;
   };
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
+  const warmUntil = performance.now() + (options.warmupSeconds ?? 0) * 1000;
+  let started = warmUntil;
+  const deadline = warmUntil + seconds * 1000;
+  let warming = warmUntil > performance.now();
+  if (!warming) options.onMeasuring?.();
+  /** Whether this answer counts: false until the warm-up is over. */
+  const measuring = () => {
+    if (warming && performance.now() >= warmUntil) {
+      warming = false;
+      started = performance.now();
+      options.onMeasuring?.();
+    }
+    return !warming;
+  };
 
   let sent = 0;
   const headers = (n: number, body: string | undefined) => {
@@ -71,10 +91,11 @@ export async function runLoad(
             headers(n, body),
             body,
           );
+          if (!measuring()) continue;
           if (res.status === 200) latencies.push(res.ms);
           else fail(String(res.status));
         } catch {
-          fail('network');
+          if (measuring()) fail('network');
           client.close();
           client = open();
         }
