@@ -47,6 +47,17 @@ export class Pacer {
  * Answers (`ack`/`error`/`pong`) by ref, read off the socket as they arrive, without scanning
  * every frame the socket kept (a burst leaves thousands of events there).
  */
+/** One tracker per socket, shared by every burst sent on it (each would otherwise add a listener). */
+const trackers = new WeakMap<TestSocket, AnswerTracker>();
+function trackerOf(socket: TestSocket): AnswerTracker {
+  let tracker = trackers.get(socket);
+  if (!tracker) {
+    tracker = new AnswerTracker(socket);
+    trackers.set(socket, tracker);
+  }
+  return tracker;
+}
+
 export class AnswerTracker {
   private readonly answers = new Map<string, Frame>();
   private readonly waiting = new Map<string, (frame: Frame) => void>();
@@ -112,7 +123,7 @@ export async function sendMessages(
 ): Promise<SentMessage[]> {
   const tag = options.tag ?? 'burst';
   const body = options.body ?? ((i: number) => ciphertext(`${tag} ${i}`));
-  const lanes = sockets.map((socket) => ({ socket, pacer: new Pacer(), answers: new AnswerTracker(socket) }));
+  const lanes = sockets.map((socket) => ({ socket, pacer: new Pacer(), answers: trackerOf(socket) }));
   // Refs unique to this call: bursts may overlap on the same sockets.
   const refPrefix = randomUUID().slice(0, 8);
   const results: SentMessage[] = new Array<SentMessage>(count);
