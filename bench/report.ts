@@ -96,7 +96,7 @@ function httpTable(http: HttpResults): string[] {
   const cell = (r: LoadResult | undefined) =>
     r ? `${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)}` : '– | –';
   return [
-    '### http: GET /api/health, closed loop, keep-alive, from 1,000 client addresses',
+    '### http: GET /api/health, closed loop, keep-alive, from 10,000 client addresses',
     '',
     '| concurrency | chatalot req/s | chatalot p50 / p99 ms | floor req/s | floor p50 / p99 ms | chatalot / floor |',
     '|---|---|---|---|---|---|',
