@@ -45,28 +45,14 @@ export async function runLoad(
   options: LoadOptions = {},
 ): Promise<LoadResult> {
   const urlOf = typeof url === 'string' ? () => url : url;
-  const origin = new URL(urlOf(0));
-  const open = () => new KeepAliveClient(origin.hostname, Number(origin.port));
+  const { origin, hostname, port } = new URL(urlOf(0));
+  const open = () => new KeepAliveClient(hostname, Number(port));
   const latencies: number[] = [];
   let errors = 0;
   const errorCodes: Record<string, number> = {};
   const fail = (code: string) => {
     errors++;
     errorCodes[code] = (errorCodes[code] ?? 0) + 1;
-  };
-  const warmUntil = performance.now() + (options.warmupSeconds ?? 0) * 1000;
-  let started = warmUntil;
-  const deadline = warmUntil + seconds * 1000;
-  let warming = warmUntil > performance.now();
-  if (!warming) options.onMeasuring?.();
-  /** Whether this answer counts: false until the warm-up is over. */
-  const measuring = () => {
-    if (warming && performance.now() >= warmUntil) {
-      warming = false;
-      started = performance.now();
-      options.onMeasuring?.();
-    }
-    return !warming;
   };
 
   let sent = 0;
@@ -77,35 +63,43 @@ export async function runLoad(
     const c = n % options.clients;
     return { ...h, 'x-forwarded-for': `10.99.${c >> 8}.${c & 255}` };
   };
-  const lane = async () => {
-    let client = open();
-    try {
-      while (performance.now() < deadline) {
-        const n = sent++;
-        const body = options.body?.(n);
-        const target = new URL(urlOf(n));
-        try {
-          const res = await client.request(
-            options.method ?? 'GET',
-            target.pathname + target.search,
-            headers(n, body),
-            body,
-          );
-          if (!measuring()) continue;
-          if (res.status === 200) latencies.push(res.ms);
-          else fail(String(res.status));
-        } catch {
-          if (measuring()) fail('network');
-          client.close();
-          client = open();
-        }
+  const clients = Array.from({ length: concurrency }, open);
+  /** Keeps connection `i` busy until `until`; answers count only when `measured`. */
+  const lane = async (i: number, until: number, measured: boolean) => {
+    while (performance.now() < until) {
+      const n = sent++;
+      const body = options.body?.(n);
+      try {
+        const res = await clients[i]!.request(
+          options.method ?? 'GET',
+          urlOf(n).slice(origin.length),
+          headers(n, body),
+          body,
+        );
+        if (!measured) continue;
+        if (res.status === 200) latencies.push(res.ms);
+        else fail(String(res.status));
+      } catch {
+        if (measured) fail('network');
+        clients[i]!.close();
+        clients[i] = open();
       }
-    } finally {
-      client.close();
     }
   };
+  const phase = (seconds: number, measured: boolean) => {
+    const until = performance.now() + seconds * 1000;
+    return Promise.all(clients.map((_, i) => lane(i, until, measured)));
+  };
 
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  let started: number;
+  try {
+    await phase(options.warmupSeconds ?? 0, false);
+    options.onMeasuring?.();
+    started = performance.now();
+    await phase(seconds, true);
+  } finally {
+    for (const client of clients) client.close();
+  }
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;

@@ -38,7 +38,7 @@ export class KeepAliveClient {
       host,
       port,
       noDelay: true,
-      onread: { buffer: this.readBuffer, callback: (n) => this.onRead(this.readBuffer, n) },
+      onread: { buffer: this.readBuffer, callback: (n) => this.onRead(n) },
     });
     this.connected = new Promise((resolve, reject) => {
       this.socket.once('connect', resolve);
@@ -73,9 +73,9 @@ export class KeepAliveClient {
     this.socket.destroy();
   }
 
-  private onRead(buf: Buffer, n: number): boolean {
+  private onRead(n: number): boolean {
     let offset = 0;
-    if (this.bodyLeft < 0) offset = this.readHeader(buf, n);
+    if (this.bodyLeft < 0) offset = this.readHeader(this.readBuffer, n);
     if (this.bodyLeft >= 0 && offset >= 0) {
       this.bodyLeft -= n - offset;
       if (this.bodyLeft < 0) this.fail(new Error('the server sent more than content-length'));

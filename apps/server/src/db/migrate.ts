@@ -34,19 +34,20 @@ export class MigrationError extends Error {
 
 /** Brings the schema up to date. Safe to run concurrently from several processes. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  return migrateWith(new Migrator({ db: database.db, provider }), (migrator) => migrator.migrateToLatest());
+  return migrateWith(database, (migrator) => migrator.migrateToLatest());
 }
 
 /** Brings the schema up to the named migration and no further (tests of what one migration does to data). */
 export async function migrateUpTo(database: Database, name: string): Promise<string[]> {
-  return migrateWith(new Migrator({ db: database.db, provider }), (migrator) => migrator.migrateTo(name));
+  return migrateWith(database, (migrator) => migrator.migrateTo(name));
 }
 
+/** Runs the migrator; names the migration that failed, or returns the ones applied. */
 async function migrateWith(
-  migrator: Migrator,
+  database: Database,
   run: (migrator: Migrator) => Promise<MigrationResultSet>,
 ): Promise<string[]> {
-  const { error, results } = await run(migrator);
+  const { error, results } = await run(new Migrator({ db: database.db, provider }));
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -357,7 +357,6 @@ export class MessageService {
   }
 }
 
-/** Another member of the DM who blocked the sender or whom the sender blocked (every DM send asks). */
 /**
  * A no-op write that takes the message row's lock until commit (every transaction that changes
  * a message's reactions takes it first). False when the message is gone or deleted.
@@ -372,6 +371,7 @@ async function lockLiveMessage(trx: Transaction<DB>, messageId: string): Promise
   return Number(locked.numUpdatedRows) > 0;
 }
 
+/** Another member of the DM who blocked the sender or whom the sender blocked (every DM send asks). */
 const BLOCK_IN_DM = new PreparedQuery((db, p: { userId: string; channelId: string }) =>
   db
     .selectFrom('channel_members as cm')

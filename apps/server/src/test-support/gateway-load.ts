@@ -47,17 +47,6 @@ export class Pacer {
  * Answers (`ack`/`error`/`pong`) by ref, read off the socket as they arrive, without scanning
  * every frame the socket kept (a burst leaves thousands of events there).
  */
-/** One tracker per socket, shared by every burst sent on it (each would otherwise add a listener). */
-const trackers = new WeakMap<TestSocket, AnswerTracker>();
-function trackerOf(socket: TestSocket): AnswerTracker {
-  let tracker = trackers.get(socket);
-  if (!tracker) {
-    tracker = new AnswerTracker(socket);
-    trackers.set(socket, tracker);
-  }
-  return tracker;
-}
-
 export class AnswerTracker {
   private readonly answers = new Map<string, Frame>();
   private readonly waiting = new Map<string, (frame: Frame) => void>();
@@ -108,6 +97,17 @@ export interface SentMessage {
   nonce: string;
   id: string;
   seq: number;
+}
+
+/** One tracker per socket, shared by every burst sent on it (each would otherwise add a listener). */
+const trackers = new WeakMap<TestSocket, AnswerTracker>();
+function trackerOf(socket: TestSocket): AnswerTracker {
+  let tracker = trackers.get(socket);
+  if (!tracker) {
+    tracker = new AnswerTracker(socket);
+    trackers.set(socket, tracker);
+  }
+  return tracker;
 }
 
 /**
